@@ -1,0 +1,2 @@
+// Library entry point: re-exports the public API layer by layer.
+export {};
