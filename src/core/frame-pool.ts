@@ -1,0 +1,301 @@
+// The frame pool: every frame in flight is an integer handle into a fixed-size slot, in the spirit of
+// the kernel's sk_buff data area carved from a kmem_cache (design.md §3, style.md §9).
+//
+// Layout
+// - Slots are grouped in chunks; each chunk owns its own ArrayBuffer, Uint8Array and DataView. A handle
+//   `h` lives in chunk `h >>> chunkShift` at slot `h & chunkMask`. Growing the pool appends a chunk, so a
+//   `bytesOf(h)` array (and any DataView taken from it) stays valid for the pool's whole life.
+// - Each slot reserves `headroom` bytes in front of the frame, so encapsulation (VXLAN's 50 bytes, an
+//   802.1Q tag) moves `start[h]` back and writes the outer headers: no copy, like skb_push().
+// - Per-frame metadata lives in parallel typed arrays indexed by handle (structure of arrays). The
+//   columns are declared once in COLUMNS below; adding a column is one line there.
+//
+// Metadata growth (a decision, measured in bench/frame-pool.bench.ts)
+//   The metadata arrays are flat, one per column, and are *replaced* by larger copies when the pool
+//   grows. So: read `pool.start`, `pool.len`, ... through the pool after any `alloc()` or `clone()`;
+//   never keep one of these arrays in a local or a field across a call that may allocate. Byte arrays
+//   (`bytesOf`) and DataViews (`dataViewOf`) are per chunk and never replaced, so those may be cached.
+//   Chunked metadata would remove that rule but costs a second indirection on every field read.
+//
+// Errors: the data plane never sees an exception. `prepend`, `trimFront`, `setLength` and `copyIn`
+// return false when the slot cannot hold the result (the caller drops and counts). Check mode
+// (`{ check: true }`) is for tests and `--check` runs: misuse of a handle there is a bug, and it throws.
+
+/** Per-frame metadata columns: name → [array type, value a freshly allocated frame gets]. */
+const COLUMNS = {
+  /** Offset of the frame's first byte within its chunk's byte array (`bytesOf(h)`). */
+  start: [Int32Array, 0],
+  /** Frame length in bytes, from `start`. */
+  len: [Int32Array, 0],
+  /** Device id (ifindex) the frame was received on; -1 when it was generated locally. */
+  ingressIf: [Int32Array, -1],
+  /** Firewall mark (skb->mark), an unsigned 32-bit number. */
+  mark: [Uint32Array, 0],
+  /** Conntrack row the frame belongs to; -1 when untracked. */
+  ctId: [Int32Array, -1],
+  /** Trace record id; -1 when the frame is not being traced. */
+  traceId: [Int32Array, -1],
+} as const;
+
+type ColumnName = keyof typeof COLUMNS;
+type Columns = { -readonly [K in ColumnName]: InstanceType<(typeof COLUMNS)[K][0]> };
+type MetaArray = Int32Array | Uint32Array;
+
+const COLUMN_NAMES = Object.keys(COLUMNS) as ColumnName[];
+
+/** Byte written over a freed slot in check mode, as the kernel's slab poisoning does. */
+export const POISON_BYTE = 0xdd;
+
+export interface FramePoolOptions {
+  /** Bytes per slot, headroom included. Default 2048. */
+  slotSize?: number;
+  /** Bytes reserved in front of a fresh frame for encapsulation. Default 128. */
+  headroom?: number;
+  /** Slots per chunk; rounded up to a power of two. Default 512. */
+  slotsPerChunk?: number;
+  /** Slots to allocate up front; rounded up to whole chunks. Default one chunk. */
+  initialSlots?: number;
+  /** Poison freed slots and assert ownership (tests, `--check`). Default false. */
+  check?: boolean;
+}
+
+// The class's metadata fields are typed from COLUMNS and assigned in the constructor's loop.
+const MetaBase = class {} as new () => Columns;
+
+export class FramePool extends MetaBase {
+  readonly slotSize: number;
+  readonly headroom: number;
+  readonly check: boolean;
+  readonly chunkShift: number;
+  readonly chunkMask: number;
+
+  private readonly chunks: Uint8Array[] = [];
+  private readonly views: DataView[] = [];
+  /** Stack of free handles; LIFO so a just-freed (cache-warm) slot is reused first. */
+  private freeList: Int32Array;
+  private freeTop = 0;
+  /** 1 while a handle is handed out. */
+  private live: Uint8Array;
+  private liveN = 0;
+  /** Current column arrays and their fresh values, refreshed on growth, for generic init and copy. */
+  private cols: MetaArray[] = [];
+  private readonly fills: number[] = [];
+
+  constructor(opts: FramePoolOptions = {}) {
+    super();
+    this.slotSize = opts.slotSize ?? 2048;
+    this.headroom = opts.headroom ?? 128;
+    this.check = opts.check ?? false;
+    if (!Number.isInteger(this.slotSize) || this.slotSize < 64) {
+      throw new RangeError(`frame pool: slotSize ${this.slotSize} must be an integer >= 64`);
+    }
+    if (!Number.isInteger(this.headroom) || this.headroom < 0 || this.headroom >= this.slotSize) {
+      throw new RangeError(`frame pool: headroom ${this.headroom} must be in [0, slotSize)`);
+    }
+    let shift = 0;
+    while (1 << shift < (opts.slotsPerChunk ?? 512)) shift++;
+    this.chunkShift = shift;
+    this.chunkMask = (1 << shift) - 1;
+    const perChunk = 1 << shift;
+    const initialChunks = Math.max(1, Math.ceil((opts.initialSlots ?? perChunk) / perChunk));
+    const cap = initialChunks * perChunk;
+    this.freeList = new Int32Array(cap);
+    this.live = new Uint8Array(cap);
+    const self = this as unknown as Record<ColumnName, MetaArray>;
+    for (const name of COLUMN_NAMES) {
+      const [Ctor, fill] = COLUMNS[name];
+      self[name] = new Ctor(cap);
+      this.fills.push(fill);
+    }
+    this.refreshCols();
+    for (let i = 0; i < initialChunks; i++) this.addChunk();
+  }
+
+  /** Slots the pool holds now (live and free). */
+  get capacity(): number {
+    return this.chunks.length << this.chunkShift;
+  }
+
+  /** Handles currently handed out. */
+  get liveCount(): number {
+    return this.liveN;
+  }
+
+  /**
+   * Takes a free slot (growing the pool when none is left) and returns its handle. The frame is empty
+   * (`len` 0) with `headroom` bytes in front; every metadata column holds its fresh value.
+   * Any metadata array read before this call may be stale afterwards (see the file header).
+   */
+  alloc(): number {
+    if (this.freeTop === 0) this.grow();
+    const h = this.freeList[--this.freeTop]!;
+    this.live[h] = 1;
+    this.liveN++;
+    const cols = this.cols;
+    const fills = this.fills;
+    for (let c = 0; c < cols.length; c++) cols[c]![h] = fills[c]!;
+    this.start[h] = (h & this.chunkMask) * this.slotSize + this.headroom;
+    return h;
+  }
+
+  /** Returns a slot to the pool. The handle must not be used afterwards. */
+  free(h: number): void {
+    if (this.check) {
+      this.assertLive(h);
+      const base = (h & this.chunkMask) * this.slotSize;
+      this.chunks[h >>> this.chunkShift]!.fill(POISON_BYTE, base, base + this.slotSize);
+    }
+    this.live[h] = 0;
+    this.liveN--;
+    this.freeList[this.freeTop++] = h;
+  }
+
+  /**
+   * A new frame with the same bytes (at the same headroom) and the same metadata, for flooding and
+   * multicast. Allocates nothing beyond the slot itself.
+   */
+  clone(h: number): number {
+    if (this.check) this.assertLive(h);
+    const c = this.alloc();
+    const cols = this.cols; // refreshed by alloc() if it grew
+    for (let i = 0; i < cols.length; i++) cols[i]![c] = cols[i]![h]!;
+    const srcBase = (h & this.chunkMask) * this.slotSize;
+    const dstBase = (c & this.chunkMask) * this.slotSize;
+    const from = this.start[h]!;
+    const n = this.len[h]!;
+    const to = dstBase + (from - srcBase);
+    this.start[c] = to;
+    const src = this.chunks[h >>> this.chunkShift]!;
+    const dst = this.chunks[c >>> this.chunkShift]!;
+    if (src === dst) {
+      dst.copyWithin(to, from, from + n);
+    } else {
+      // A byte loop: `dst.set(src.subarray(...))` would allocate a view per clone.
+      for (let i = 0; i < n; i++) dst[to + i] = src[from + i]!;
+    }
+    return c;
+  }
+
+  /** The byte array of the chunk holding `h`; the frame is at `[start[h], start[h] + len[h])`. */
+  bytesOf(h: number): Uint8Array {
+    return this.chunks[h >>> this.chunkShift]!;
+  }
+
+  /** A DataView over the same bytes as `bytesOf(h)` (one per chunk, never reallocated). */
+  dataViewOf(h: number): DataView {
+    return this.views[h >>> this.chunkShift]!;
+  }
+
+  /** Bytes free in front of the frame. */
+  headroomOf(h: number): number {
+    return this.start[h]! - (h & this.chunkMask) * this.slotSize;
+  }
+
+  /** Bytes free after the frame's end. */
+  tailroomOf(h: number): number {
+    return (h & this.chunkMask) * this.slotSize + this.slotSize - this.start[h]! - this.len[h]!;
+  }
+
+  /**
+   * Grows the frame by `n` bytes at the front (skb_push) and returns true; the caller writes the new
+   * header at the new `start[h]`. Returns false, changing nothing, when the headroom is too small.
+   */
+  prepend(h: number, n: number): boolean {
+    if (this.check) this.assertLive(h);
+    const s = this.start[h]! - n;
+    if (n < 0 || s < (h & this.chunkMask) * this.slotSize) return false;
+    this.start[h] = s;
+    this.len[h] = this.len[h]! + n;
+    return true;
+  }
+
+  /** Drops `n` bytes from the front (skb_pull, decapsulation). False, changing nothing, if n > len. */
+  trimFront(h: number, n: number): boolean {
+    if (this.check) this.assertLive(h);
+    const l = this.len[h]!;
+    if (n < 0 || n > l) return false;
+    this.start[h] = this.start[h]! + n;
+    this.len[h] = l - n;
+    return true;
+  }
+
+  /** Sets the frame length (skb_put / skb_trim). False, changing nothing, past the slot's end. */
+  setLength(h: number, n: number): boolean {
+    if (this.check) this.assertLive(h);
+    if (n < 0 || this.start[h]! + n > (h & this.chunkMask) * this.slotSize + this.slotSize) return false;
+    this.len[h] = n;
+    return true;
+  }
+
+  /** Copies `src` into the frame at its current start and sets its length. False if it does not fit. */
+  copyIn(h: number, src: Uint8Array): boolean {
+    if (!this.setLength(h, src.length)) return false;
+    this.chunks[h >>> this.chunkShift]!.set(src, this.start[h]!);
+    return true;
+  }
+
+  /** The frame's bytes as a fresh subarray. Allocates: for tests, printing and captures off the hot path. */
+  view(h: number): Uint8Array {
+    if (this.check) this.assertLive(h);
+    const s = this.start[h]!;
+    return this.chunks[h >>> this.chunkShift]!.subarray(s, s + this.len[h]!);
+  }
+
+  /** Throws unless `h` is a handle currently handed out. Check mode calls it on every operation. */
+  assertLive(h: number): void {
+    if (!Number.isInteger(h) || h < 0 || h >= this.capacity) {
+      throw new Error(`frame pool: ${h} is not a frame handle (capacity ${this.capacity})`);
+    }
+    if (this.live[h] !== 1)
+      throw new Error(`frame pool: frame ${h} is not live (double free or use after free)`);
+  }
+
+  /** True when `h` is handed out now. */
+  isLive(h: number): boolean {
+    return h >= 0 && h < this.capacity && this.live[h] === 1;
+  }
+
+  /** Handles still live, in ascending order: after a scenario has finished, these leaked. */
+  leaks(): number[] {
+    const out: number[] = [];
+    const cap = this.capacity;
+    for (let h = 0; h < cap; h++) if (this.live[h] === 1) out.push(h);
+    return out;
+  }
+
+  /** Adds one chunk of slots; metadata and bookkeeping arrays grow geometrically to cover it. */
+  private grow(): void {
+    const need = this.capacity + (1 << this.chunkShift);
+    if (need > this.live.length) {
+      const cap = Math.max(need, this.live.length * 2);
+      this.live = resized(this.live, cap);
+      this.freeList = resized(this.freeList, cap);
+      const self = this as unknown as Record<ColumnName, MetaArray>;
+      for (const name of COLUMN_NAMES) self[name] = resized(self[name], cap);
+      this.refreshCols();
+    }
+    this.addChunk();
+  }
+
+  private addChunk(): void {
+    const perChunk = 1 << this.chunkShift;
+    const buf = new ArrayBuffer(perChunk * this.slotSize);
+    const first = this.chunks.length * perChunk;
+    this.chunks.push(new Uint8Array(buf));
+    this.views.push(new DataView(buf));
+    // Pushed in reverse so that alloc() hands out the chunk's slots in ascending order (determinism
+    // is guaranteed either way; ascending just reads better in traces).
+    for (let i = perChunk - 1; i >= 0; i--) this.freeList[this.freeTop++] = first + i;
+  }
+
+  private refreshCols(): void {
+    const self = this as unknown as Record<ColumnName, MetaArray>;
+    this.cols = COLUMN_NAMES.map((n) => self[n]);
+  }
+}
+
+function resized<T extends Uint8Array | Int32Array | Uint32Array>(a: T, cap: number): T {
+  const b = new (a.constructor as new (n: number) => T)(cap);
+  b.set(a);
+  return b;
+}
