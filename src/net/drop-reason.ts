@@ -1,0 +1,68 @@
+// The closed set of reasons a frame leaves the data plane without being delivered.
+//
+// Every drop in netsim goes through `World.drop(frame, reason, devId)`, which counts it per reason
+// (globally and per device) and releases the frame. The names follow the kernel's
+// `enum skb_drop_reason` (include/net/dropreason-core.h) where one exists, so a user who knows
+// `perf trace -e skb:kfree_skb` recognises them; the explanation layer maps them to dispositions.
+
+export const Drop = {
+  /** Not a drop: placeholder for "no reason recorded". */
+  NotSpecified: 0,
+  /** Device administratively down or without carrier (NETDEV_DOWN in later kernels). */
+  DevDown: 1,
+  /** Frame too short or malformed at layer 2 (PKT_TOO_SMALL). */
+  L2Malformed: 2,
+  /** Destination MAC is neither ours, broadcast nor multicast (OTHERHOST). */
+  OtherHost: 3,
+  /** EtherType without a protocol handler in this namespace (UNHANDLED_PROTO). */
+  UnhandledProto: 4,
+  /** IPv4 header failed validation (IP_CSUM, IP_INHDR, PKT_TOO_SMALL). */
+  IpHeaderBad: 5,
+  /** No route to the destination (IP_NOROUTE). */
+  NoRoute: 6,
+  /** Forwarding disabled (net.ipv4.ip_forward=0) for a packet not addressed to us. */
+  ForwardingDisabled: 7,
+  /** TTL reached zero while forwarding (IP_INADDRERRORS / TTL expired). */
+  TtlExpired: 8,
+  /** Packet larger than the egress MTU with DF set (PKT_TOO_BIG). */
+  MtuExceeded: 9,
+  /** Neighbour resolution failed (NEIGH_FAILED) or its queue overflowed (NEIGH_QUEUEFULL). */
+  NeighFailed: 10,
+  NeighQueueFull: 11,
+  /** No socket bound to the destination port (NO_SOCKET). */
+  NoSocket: 12,
+  /** Socket receive queue full (SOCKET_RCVBUFF). */
+  SocketRcvBuff: 13,
+  /** Link transmit queue full: tail drop (QDISC_DROP). */
+  QueueFull: 14,
+  /** A netfilter rule or chain policy said DROP (NETFILTER_DROP). */
+  NetfilterDrop: 15,
+  /** Bridge: the egress port is the ingress port and hairpin is off, or the port is not forwarding. */
+  BridgeNoPort: 16,
+  /** UDP/TCP header or checksum invalid (UDP_CSUM, TCP_CSUM, PKT_TOO_SMALL). */
+  L4Malformed: 17,
+  /** TCP segment not acceptable in the connection's state (TCP_INVALID_SEQUENCE, …). */
+  TcpInvalid: 18,
+  /** Reverse-path filter rejected the source (IP_RPFILTER). */
+  RpFilter: 19,
+  /** Martian source or destination (IP_INVALID_SOURCE, IP_INVALID_DEST). */
+  Martian: 20,
+  /** Conntrack table full (nf_conntrack: table full, dropping packet). */
+  CtTableFull: 21,
+  /** Frame pool exhausted or encapsulation headroom missing (NOMEM). */
+  NoMemory: 22,
+  /** Reached the end of its useful life inside the emulator at the end of a run (not a kernel drop). */
+  RunEnded: 23,
+  /** Multicast or broadcast that this path does not deliver (ipvlan l3, IP_BCAST for non-local). */
+  NotDeliverable: 24,
+} as const;
+export type Drop = (typeof Drop)[keyof typeof Drop];
+
+export const DROP_REASON_COUNT = 25;
+
+/** Names as printed in reports; indexed by reason code. */
+export const DROP_REASON_NAMES: readonly string[] = (() => {
+  const names: string[] = [];
+  for (const [name, code] of Object.entries(Drop)) names[code] = name;
+  return names;
+})();

@@ -1,0 +1,121 @@
+// A network namespace: its devices, sysctls and protocol handlers.
+//
+// Like the kernel's `struct net`, a namespace starts with only a loopback device, which is down
+// (`ip netns add` gives you `lo` in state DOWN). Protocol handlers are looked up by EtherType after a
+// device's rx handler passed the frame on (`__netif_receive_skb_core` → `deliver_skb`).
+
+import type { Device } from './device.js';
+import { Loopback } from './devices/loopback.js';
+import { Drop } from './drop-reason.js';
+import { PktType } from './pkt-type.js';
+import { Sysctls } from './sysctl.js';
+import type { World } from './world.js';
+
+/** A layer-3 protocol handler (ARP, IPv4). `h` starts at the Ethernet header. */
+export interface L3Handler {
+  receive(dev: Device, h: number, pktType: PktType, l3Off: number): void;
+}
+
+const ETH_P_IP = 0x0800;
+const ETH_P_ARP = 0x0806;
+const ETH_HLEN = 14;
+
+/** Drops every frame: the handler of a protocol this namespace does not speak. */
+class UnhandledProtocol implements L3Handler {
+  constructor(private readonly world: World) {}
+  receive(dev: Device, h: number): void {
+    this.world.drop(h, Drop.UnhandledProto, dev.id);
+  }
+}
+
+export class Namespace {
+  readonly devices: Device[] = [];
+  private readonly byName = new Map<string, Device>();
+  private nextIfindex = 1;
+  readonly sysctl: Sysctls;
+  readonly lo: Loopback;
+  arp: L3Handler;
+  ipv4: L3Handler;
+
+  constructor(
+    readonly world: World,
+    readonly id: number,
+    readonly name: string,
+  ) {
+    this.sysctl = new Sysctls(this);
+    const unhandled = new UnhandledProtocol(world);
+    this.arp = unhandled;
+    this.ipv4 = unhandled;
+    this.lo = new Loopback(world, this);
+    this.attach(this.lo);
+  }
+
+  allocIfindex(): number {
+    return this.nextIfindex++;
+  }
+
+  device(name: string): Device | undefined {
+    return this.byName.get(name);
+  }
+
+  /** Adds a device created for (or moved into) this namespace. */
+  attach(dev: Device): void {
+    if (this.byName.has(dev.name)) throw new Error(`RTNETLINK answers: File exists`);
+    dev.ns = this;
+    this.devices.push(dev);
+    this.byName.set(dev.name, dev);
+    this.sysctl.deviceCreated(dev.name);
+  }
+
+  /** Removes a device from this namespace's lists (deletion or a move to another namespace). */
+  detach(dev: Device): void {
+    const i = this.devices.indexOf(dev);
+    if (i >= 0) this.devices.splice(i, 1);
+    this.byName.delete(dev.name);
+    this.sysctl.deviceRemoved(dev.name);
+  }
+
+  rename(dev: Device, name: string): void {
+    if (this.byName.has(name)) throw new Error(`RTNETLINK answers: File exists`);
+    this.byName.delete(dev.name);
+    this.sysctl.deviceRemoved(dev.name);
+    dev.name = name;
+    this.byName.set(name, dev);
+    this.sysctl.deviceCreated(name);
+  }
+
+  /** EtherType dispatch after the device's rx handler passed the frame up. */
+  receiveL2(dev: Device, h: number): void {
+    const w = this.world;
+    const pool = w.pool;
+    const len = pool.len[h]!;
+    if (len < ETH_HLEN) {
+      w.drop(h, Drop.L2Malformed, dev.id);
+      return;
+    }
+    const u8 = pool.bytesOf(h);
+    const off = pool.start[h]!;
+    // eth_type_trans: classify by destination MAC.
+    let pktType: PktType;
+    const b0 = u8[off]!;
+    if (b0 & 1) {
+      pktType =
+        b0 === 0xff &&
+        u8[off + 1] === 0xff &&
+        u8[off + 2] === 0xff &&
+        u8[off + 3] === 0xff &&
+        u8[off + 4] === 0xff &&
+        u8[off + 5] === 0xff
+          ? PktType.Broadcast
+          : PktType.Multicast;
+    } else {
+      const hi = (b0 << 8) | u8[off + 1]!;
+      const lo = ((u8[off + 2]! << 24) | (u8[off + 3]! << 16) | (u8[off + 4]! << 8) | u8[off + 5]!) >>> 0;
+      pktType = hi === dev.macHi && lo === dev.macLo ? PktType.Host : PktType.OtherHost;
+    }
+    const etherType = (u8[off + 12]! << 8) | u8[off + 13]!;
+    if (etherType === ETH_P_IP) this.ipv4.receive(dev, h, pktType, off + ETH_HLEN);
+    else if (etherType === ETH_P_ARP) this.arp.receive(dev, h, pktType, off + ETH_HLEN);
+    else w.drop(h, Drop.UnhandledProto, dev.id);
+  }
+}

@@ -1,0 +1,148 @@
+// Per-namespace sysctls, as `sysctl -w` and /proc/sys/net show them.
+//
+// Definitions are registered once per process by the subsystem that reads them (`defineSysctl`), so a
+// key exists exactly when the code that honours it exists; writing an unknown key fails like
+// sysctl(8) does. Values are stored as the text /proc would print; the hot path never reads this store:
+// subsystems subscribe (`watch`) and cache the numbers they need.
+//
+// Keys under net.ipv4.conf.<dev>. and net.ipv4.neigh.<dev>. exist for `all` (conf only), `default`
+// and each device; a new device copies the current `default` values, as `devinet_init_net` /
+// `inetdev_init` do.
+
+import type { Namespace } from './namespace.js';
+
+export interface SysctlDef {
+  /** Full key; `{dev}` marks a per-device key (e.g. `net.ipv4.conf.{dev}.rp_filter`). */
+  key: string;
+  /** Initial value as text. */
+  initial: string;
+  /** Normalises a written value, or returns null when the kernel would answer EINVAL. */
+  parse: (text: string) => string | null;
+}
+
+const defs = new Map<string, SysctlDef>();
+
+/** Registers a sysctl; idempotent for the same key. */
+export function defineSysctl(def: SysctlDef): void {
+  defs.set(def.key, def);
+}
+
+/** Parser for integer sysctls within [min, max]. */
+export function intSysctl(min: number, max: number): (text: string) => string | null {
+  return (text) => {
+    const t = text.trim();
+    if (!/^-?\d+$/.test(t)) return null;
+    const v = Number(t);
+    return v >= min && v <= max ? String(v) : null;
+  };
+}
+
+/** Parser for boolean-ish integer sysctls that accept 0 or 1 only. */
+export const boolSysctl = intSysctl(0, 1);
+
+export class SysctlError extends Error {}
+
+type Watcher = (value: string, dev: string | null) => void;
+
+export class Sysctls {
+  private readonly values = new Map<string, string>();
+  private readonly watchers = new Map<string, Watcher[]>();
+
+  constructor(private readonly ns: Namespace) {}
+
+  /** Resolves a concrete key to its definition and the device name it names (or null). */
+  private resolve(key: string): { def: SysctlDef; dev: string | null } | null {
+    const direct = defs.get(key);
+    if (direct !== undefined && !direct.key.includes('{dev}')) return { def: direct, dev: null };
+    const m = /^(net\.ipv4\.(?:conf|neigh)\.)([^.]+)(\..+)$/.exec(key);
+    if (m === null) return null;
+    const pattern = `${m[1]}{dev}${m[3]}`;
+    const def = defs.get(pattern);
+    if (def === undefined) return null;
+    const dev = m[2]!;
+    const isNeigh = m[1] === 'net.ipv4.neigh.';
+    if (dev === 'default' || (dev === 'all' && !isNeigh)) return { def, dev };
+    if (this.ns.device(dev) === undefined) return null;
+    return { def, dev };
+  }
+
+  private notFound(key: string): SysctlError {
+    return new SysctlError(`sysctl: cannot stat /proc/sys/${key.replace(/\./g, '/')}: No such file or directory`);
+  }
+
+  has(key: string): boolean {
+    return this.resolve(key) !== null;
+  }
+
+  get(key: string): string {
+    const r = this.resolve(key);
+    if (r === null) throw this.notFound(key);
+    const v = this.values.get(key);
+    if (v !== undefined) return v;
+    if (r.dev !== null && r.dev !== 'default' && r.dev !== 'all') {
+      // A device that never had the key written copies `default` as it was at creation; we record
+      // that copy in `deviceCreated`, so reaching here means the key was defined afterwards.
+      return this.values.get(r.def.key.replace('{dev}', 'default')) ?? r.def.initial;
+    }
+    return r.def.initial;
+  }
+
+  /** Numeric read for config-side code; NaN when the value is not a single integer. */
+  getInt(key: string): number {
+    return Number(this.get(key));
+  }
+
+  /** `sysctl -w key=value`: throws SysctlError with sysctl(8)'s wording on failure. */
+  set(key: string, text: string): string {
+    const r = this.resolve(key);
+    if (r === null) throw this.notFound(key);
+    const v = r.def.parse(text);
+    if (v === null) throw new SysctlError(`sysctl: setting key "${key}": Invalid argument`);
+    this.values.set(key, v);
+    const ws = this.watchers.get(r.def.key);
+    if (ws !== undefined) for (const w of ws) w(v, r.dev);
+    return v;
+  }
+
+  /** Subscribes to writes of a key pattern (e.g. `net.ipv4.conf.{dev}.forwarding`). */
+  watch(pattern: string, fn: Watcher): void {
+    const list = this.watchers.get(pattern);
+    if (list === undefined) this.watchers.set(pattern, [fn]);
+    else list.push(fn);
+  }
+
+  /** A device appeared: its per-device keys start as copies of `default`. */
+  deviceCreated(dev: string): void {
+    for (const def of defs.values()) {
+      if (!def.key.includes('{dev}')) continue;
+      const dflt = this.values.get(def.key.replace('{dev}', 'default')) ?? def.initial;
+      this.values.set(def.key.replace('{dev}', dev), dflt);
+    }
+  }
+
+  /** A device left: its keys go away. */
+  deviceRemoved(dev: string): void {
+    for (const def of defs.values()) {
+      if (def.key.includes('{dev}')) this.values.delete(def.key.replace('{dev}', dev));
+    }
+  }
+
+  /** Every key and its value, sorted, as `sysctl -a` lists them. */
+  list(): Array<[string, string]> {
+    const out: Array<[string, string]> = [];
+    const devNames = ['all', 'default', ...this.ns.devices.map((d) => d.name)];
+    for (const def of defs.values()) {
+      if (!def.key.includes('{dev}')) {
+        out.push([def.key, this.get(def.key)]);
+        continue;
+      }
+      const isNeigh = def.key.startsWith('net.ipv4.neigh.');
+      for (const d of devNames) {
+        if (isNeigh && d === 'all') continue;
+        const k = def.key.replace('{dev}', d);
+        out.push([k, this.get(k)]);
+      }
+    }
+    return out.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  }
+}

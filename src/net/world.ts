@@ -1,0 +1,137 @@
+// The emulated system: one simulator, one frame pool, every namespace and device.
+//
+// Devices are numbered world-wide (`Device.id`) so per-device state that the hot path touches lives in
+// typed arrays indexed by that id (counters, per-reason drops), and so an event can name its target
+// device with an integer. Frame accounting is exact: every frame that enters the data plane is
+// eventually consumed (delivered to a socket, swallowed by a dummy device) or dropped with a reason, and
+// the ones in between are still in the pool; `frameBalance()` checks that equation.
+
+import { FramePool } from '../core/frame-pool.js';
+import { Simulator } from '../core/simulator.js';
+import type { Device } from './device.js';
+import { DROP_REASON_COUNT, type Drop } from './drop-reason.js';
+import { Namespace } from './namespace.js';
+
+/** Per-device counters, one typed array per column, indexed by device id (`ip -s link`). */
+export class DeviceCounters {
+  rxPackets = new Float64Array(64);
+  rxBytes = new Float64Array(64);
+  txPackets = new Float64Array(64);
+  txBytes = new Float64Array(64);
+  rxDropped = new Float64Array(64);
+  txDropped = new Float64Array(64);
+  /** drops[devId * DROP_REASON_COUNT + reason]: frames this device's path dropped, by reason. */
+  drops = new Float64Array(64 * DROP_REASON_COUNT);
+
+  ensure(devCount: number): void {
+    if (devCount <= this.rxPackets.length) return;
+    let cap = this.rxPackets.length;
+    while (cap < devCount) cap *= 2;
+    this.rxPackets = grow(this.rxPackets, cap);
+    this.rxBytes = grow(this.rxBytes, cap);
+    this.txPackets = grow(this.txPackets, cap);
+    this.txBytes = grow(this.txBytes, cap);
+    this.rxDropped = grow(this.rxDropped, cap);
+    this.txDropped = grow(this.txDropped, cap);
+    this.drops = grow(this.drops, cap * DROP_REASON_COUNT);
+  }
+}
+
+function grow(a: Float64Array, n: number): Float64Array<ArrayBuffer> {
+  const b = new Float64Array(n);
+  b.set(a);
+  return b;
+}
+
+export interface WorldOptions {
+  seed?: number | string;
+  /** Frame-pool check mode: poison freed slots, detect double free and leaks. */
+  check?: boolean;
+  /** Event budget handed to the simulator. */
+  maxEvents?: number;
+}
+
+export class World {
+  readonly sim: Simulator;
+  readonly pool: FramePool;
+  readonly devices: Device[] = [];
+  readonly namespaces: Namespace[] = [];
+  private readonly nsByName = new Map<string, Namespace>();
+  readonly counters = new DeviceCounters();
+  /** Drops by reason across the world. */
+  readonly dropCounts = new Float64Array(DROP_REASON_COUNT);
+  framesCreated = 0;
+  framesConsumed = 0;
+  framesDropped = 0;
+  /** Event kinds registered by the data plane. */
+  readonly K: { readonly deliver: number };
+
+  constructor(opts: WorldOptions = {}) {
+    this.sim = new Simulator({ seed: opts.seed ?? 1, maxEvents: opts.maxEvents });
+    this.pool = new FramePool({ check: opts.check ?? false });
+    const devices = this.devices;
+    this.K = {
+      deliver: this.sim.registerKind('deliver', (devId, h) => devices[devId]!.receive(h)),
+    };
+  }
+
+  registerDevice(dev: Device): number {
+    const id = this.devices.length;
+    this.devices.push(dev);
+    this.counters.ensure(this.devices.length);
+    return id;
+  }
+
+  addNamespace(name: string): Namespace {
+    if (this.nsByName.has(name)) throw new Error(`Cannot create namespace "${name}": File exists`);
+    const ns = new Namespace(this, this.namespaces.length, name);
+    this.namespaces.push(ns);
+    this.nsByName.set(name, ns);
+    return ns;
+  }
+
+  namespace(name: string): Namespace | undefined {
+    return this.nsByName.get(name);
+  }
+
+  /** A new frame for the data plane; counted so conservation can be checked. */
+  newFrame(): number {
+    this.framesCreated++;
+    return this.pool.alloc();
+  }
+
+  /** A copy of `h` (flooding); the copy is a new frame in the accounting. */
+  cloneFrame(h: number): number {
+    this.framesCreated++;
+    return this.pool.clone(h);
+  }
+
+  /** Schedules frame `h` to arrive at device `devId` at time `t`. */
+  deliverAt(t: number, devId: number, h: number): void {
+    this.sim.at(t, this.K.deliver, devId, h);
+  }
+
+  /** The frame reached its destination (a socket, an application, a sink device). */
+  consume(h: number): void {
+    this.framesConsumed++;
+    this.pool.free(h);
+  }
+
+  /** The frame is dropped for `reason` on the path of device `devId` (-1 when no device applies). */
+  drop(h: number, reason: Drop, devId: number): void {
+    this.framesDropped++;
+    this.dropCounts[reason]!++;
+    if (devId >= 0) this.counters.drops[devId * DROP_REASON_COUNT + reason]!++;
+    this.pool.free(h);
+  }
+
+  /** Frames created minus consumed minus dropped: must equal the pool's live frames. */
+  frameBalance(): { created: number; consumed: number; dropped: number; inFlight: number } {
+    return {
+      created: this.framesCreated,
+      consumed: this.framesConsumed,
+      dropped: this.framesDropped,
+      inFlight: this.framesCreated - this.framesConsumed - this.framesDropped,
+    };
+  }
+}
