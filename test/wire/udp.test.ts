@@ -82,7 +82,7 @@ describe('UDP checks', () => {
   });
   it('reports a bad checksum only when asked to verify', () => {
     const b = d.slice();
-    b[9] ^= 1;
+    b[9] = b[9]! ^ 1;
     expect(parseUdp(b, 0, b.length, SRC, DST)).toEqual({ ok: false, reason: UdpBad.Checksum });
     expect(parseUdp(b, 0, b.length).ok).toBe(true);
   });
