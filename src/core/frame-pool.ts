@@ -8,7 +8,7 @@
 // - Each slot reserves `headroom` bytes in front of the frame, so encapsulation (VXLAN's 50 bytes, an
 //   802.1Q tag) moves `start[h]` back and writes the outer headers: no copy, like skb_push().
 // - Per-frame metadata lives in parallel typed arrays indexed by handle (structure of arrays). The
-//   columns are declared once in COLUMNS below; adding a column is one line there.
+//   columns are declared once in COLUMNS below (type, fresh value); `alloc()` resets each one by name.
 //
 // Metadata growth (a decision, measured in bench/frame-pool.bench.ts)
 //   The metadata arrays are flat, one per column, and are *replaced* by larger copies when the pool
@@ -21,7 +21,10 @@
 // return false when the slot cannot hold the result (the caller drops and counts). Check mode
 // (`{ check: true }`) is for tests and `--check` runs: misuse of a handle there is a bug, and it throws.
 
-/** Per-frame metadata columns: name → [array type, value a freshly allocated frame gets]. */
+/**
+ * Per-frame metadata columns: name → [array type (Int32Array or Uint32Array), value a freshly
+ * allocated frame gets]. To add a column, add its line here and its reset line in `alloc()`.
+ */
 const COLUMNS = {
   /** Offset of the frame's first byte within its chunk's byte array (`bytesOf(h)`). */
   start: [Int32Array, 0],
@@ -37,11 +40,16 @@ const COLUMNS = {
   traceId: [Int32Array, -1],
 } as const;
 
-type ColumnName = keyof typeof COLUMNS;
+export type ColumnName = keyof typeof COLUMNS;
 type Columns = { -readonly [K in ColumnName]: InstanceType<(typeof COLUMNS)[K][0]> };
 type MetaArray = Int32Array | Uint32Array;
 
-const COLUMN_NAMES = Object.keys(COLUMNS) as ColumnName[];
+/** Column names in declaration order (tests iterate them). */
+export const COLUMN_NAMES = Object.keys(COLUMNS) as ColumnName[];
+/** The value each column holds in a freshly allocated frame (`start` excepted: it depends on the slot). */
+export const COLUMN_FRESH: Readonly<Record<ColumnName, number>> = Object.freeze(
+  Object.fromEntries(COLUMN_NAMES.map((n) => [n, COLUMNS[n][1]])) as Record<ColumnName, number>,
+);
 
 /** Byte written over a freed slot in check mode, as the kernel's slab poisoning does. */
 export const POISON_BYTE = 0xdd;
@@ -77,9 +85,10 @@ export class FramePool extends MetaBase {
   /** 1 while a handle is handed out. */
   private live: Uint8Array;
   private liveN = 0;
-  /** Current column arrays and their fresh values, refreshed on growth, for generic init and copy. */
-  private cols: MetaArray[] = [];
-  private readonly fills: number[] = [];
+  // Current column arrays, refreshed on growth, for the generic copy in clone(). Split by element type
+  // so each loop stays monomorphic.
+  private i32Cols: Int32Array[] = [];
+  private u32Cols: Uint32Array[] = [];
 
   constructor(opts: FramePoolOptions = {}) {
     super();
@@ -103,9 +112,7 @@ export class FramePool extends MetaBase {
     this.live = new Uint8Array(cap);
     const self = this as unknown as Record<ColumnName, MetaArray>;
     for (const name of COLUMN_NAMES) {
-      const [Ctor, fill] = COLUMNS[name];
-      self[name] = new Ctor(cap);
-      this.fills.push(fill);
+      self[name] = new COLUMNS[name][0](cap);
     }
     this.refreshCols();
     for (let i = 0; i < initialChunks; i++) this.addChunk();
@@ -131,9 +138,14 @@ export class FramePool extends MetaBase {
     const h = this.freeList[--this.freeTop]!;
     this.live[h] = 1;
     this.liveN++;
-    const cols = this.cols;
-    const fills = this.fills;
-    for (let c = 0; c < cols.length; c++) cols[c]![h] = fills[c]!;
+    // Unrolled on purpose: a generic loop over the columns made alloc+free ~3× slower (measured in
+    // bench/frame-pool.bench.ts). A new column needs its line here too; the test "every column gets its
+    // fresh value" in test/core/frame-pool.test.ts fails until it has one.
+    this.len[h] = 0;
+    this.ingressIf[h] = -1;
+    this.mark[h] = 0;
+    this.ctId[h] = -1;
+    this.traceId[h] = -1;
     this.start[h] = (h & this.chunkMask) * this.slotSize + this.headroom;
     return h;
   }
@@ -157,8 +169,10 @@ export class FramePool extends MetaBase {
   clone(h: number): number {
     if (this.check) this.assertLive(h);
     const c = this.alloc();
-    const cols = this.cols; // refreshed by alloc() if it grew
-    for (let i = 0; i < cols.length; i++) cols[i]![c] = cols[i]![h]!;
+    const i32 = this.i32Cols; // refreshed by alloc() if it grew
+    for (let i = 0; i < i32.length; i++) i32[i]![c] = i32[i]![h]!;
+    const u32 = this.u32Cols;
+    for (let i = 0; i < u32.length; i++) u32[i]![c] = u32[i]![h]!;
     const srcBase = (h & this.chunkMask) * this.slotSize;
     const dstBase = (c & this.chunkMask) * this.slotSize;
     const from = this.start[h]!;
@@ -290,7 +304,13 @@ export class FramePool extends MetaBase {
 
   private refreshCols(): void {
     const self = this as unknown as Record<ColumnName, MetaArray>;
-    this.cols = COLUMN_NAMES.map((n) => self[n]);
+    this.i32Cols = [];
+    this.u32Cols = [];
+    for (const n of COLUMN_NAMES) {
+      const a = self[n];
+      if (a instanceof Uint32Array) this.u32Cols.push(a);
+      else this.i32Cols.push(a);
+    }
   }
 }
 

@@ -1,6 +1,6 @@
 // Examples for the frame pool: growth, headroom limits, cloning across chunks and check mode.
 import { describe, expect, it } from 'vitest';
-import { FramePool, POISON_BYTE } from '../../src/core/frame-pool.js';
+import { COLUMN_FRESH, COLUMN_NAMES, FramePool, POISON_BYTE } from '../../src/core/frame-pool.js';
 
 describe('FramePool', () => {
   it('defaults leave room for VXLAN (50 bytes) plus an 802.1Q tag, twice', () => {
@@ -21,6 +21,26 @@ describe('FramePool', () => {
     const h2 = p.alloc();
     expect(h2).toBe(h); // LIFO reuse
     expect([p.mark[h2], p.ctId[h2]]).toEqual([0, -1]);
+  });
+
+  it('every column gets its fresh value on alloc and is copied by clone', () => {
+    // Guards the unrolled reset in alloc(): a column added to COLUMNS without its reset line fails here.
+    const p = new FramePool({ slotsPerChunk: 4 });
+    const h = p.alloc();
+    const cols = p as unknown as Record<string, Int32Array | Uint32Array>;
+    for (const [i, name] of COLUMN_NAMES.entries()) if (name !== 'start') cols[name]![h] = 1000 + i;
+    const c = p.clone(h);
+    for (const [i, name] of COLUMN_NAMES.entries()) {
+      if (name !== 'start') expect([name, cols[name]![c]]).toEqual([name, 1000 + i]);
+    }
+    p.free(c);
+    p.free(h);
+    const again = p.alloc();
+    expect(again).toBe(h);
+    for (const name of COLUMN_NAMES) {
+      if (name !== 'start') expect([name, cols[name]![again]]).toEqual([name, COLUMN_FRESH[name]]);
+    }
+    expect(p.headroomOf(again)).toBe(p.headroom);
   });
 
   it('grows past its initial capacity without invalidating byte arrays of existing frames', () => {
