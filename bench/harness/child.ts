@@ -1,0 +1,61 @@
+// The child side of a benchmark: set up one case, measure it, report one JSON line on stdout.
+// Run with --expose-gc so heap figures are taken after a full collection.
+import { PerformanceObserver } from 'node:perf_hooks';
+import { measure } from './adapter.js';
+import { type CaseResult, findCase, RESULT_PREFIX, type SuiteSpec } from './suite.js';
+
+declare const gc: undefined | (() => void);
+
+function fullGc(): void {
+  if (typeof gc === 'function') {
+    gc();
+    gc();
+  }
+}
+
+export async function runCase(spec: SuiteSpec, id: string, quick: boolean): Promise<void> {
+  const { group, name, factory } = findCase(spec, id);
+  const { fn, opsPerCall } = factory({ quick });
+  fullGc();
+  const heapBefore = process.memoryUsage().heapUsed;
+
+  const m = await measure(`${spec.name} ${id}`, fn, {
+    minTimeS: quick ? 0.02 : 0.1,
+    maxTimeS: quick ? 0.3 : 3,
+    minSamples: quick ? 3 : 10,
+  });
+
+  // Allocation window after timing, so the code is already optimised: heap growth over a fixed number
+  // of calls with nothing else running. A scavenge inside the window would hide garbage, so GCs are
+  // watched and reported.
+  let gcs = 0;
+  const obs = new PerformanceObserver((list) => {
+    gcs += list.getEntries().length;
+  });
+  obs.observe({ entryTypes: ['gc'] });
+  const calls = Math.max(1, Math.ceil((quick ? 2e4 : 2e5) / opsPerCall));
+  fullGc();
+  await new Promise((r) => setImmediate(r));
+  gcs = 0;
+  const h0 = process.memoryUsage().heapUsed;
+  for (let i = 0; i < calls; i++) fn();
+  const h1 = process.memoryUsage().heapUsed;
+  await new Promise((r) => setImmediate(r));
+  obs.disconnect();
+
+  fullGc();
+  const heapAfter = process.memoryUsage().heapUsed;
+  const result: CaseResult = {
+    group: group.name,
+    case: name,
+    opsPerSec: m.hz * opsPerCall,
+    rmePct: m.rmePct,
+    samples: m.samples,
+    opsPerCall,
+    heapBefore,
+    heapAfter,
+    allocBytesPerOp: Math.max(0, h1 - h0) / (calls * opsPerCall),
+    allocWindowHadGc: gcs > 0,
+  };
+  process.stdout.write(`\n${RESULT_PREFIX}${JSON.stringify(result)}\n`);
+}

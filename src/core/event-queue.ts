@@ -1,0 +1,476 @@
+// The pending-event set: a priority queue ordered by (time, insertion sequence).
+//
+// Equal times pop in insertion order (FIFO), like ns-3's EventKey (ts, uid), so a run is a pure function
+// of its inputs. An event is a row of numbers — kind (u16), target (i32), arg (i32) — in parallel typed
+// arrays indexed by a *slot*; nothing is allocated per event once the arrays have grown to the working
+// set, and they grow by doubling without a fixed cap (up to 2^26 ≈ 67 M pending events, where memory
+// runs out first anyway: ~35 bytes per pending event).
+//
+// Structure (measured, see bench/queue.bench.ts, hold model, ratios against flatqueue in the same run):
+// an adaptive hybrid of two classic structures.
+//   - Small sets (fewer than `calendarAbove` live events, default 4096): a 4-ary implicit heap over
+//     (time, slot) typed arrays. Four children per node halve the depth of a binary heap and keep the
+//     children in one cache line; sift-up of a fresh event compares time only, since its sequence
+//     number is the largest in the queue.
+//   - Large sets: a one-rung ladder/calendar queue (Brown 1988, "Calendar queues"; Tang, Goh & Thng
+//     2005, "Ladder queue") whose buckets are *unsorted* singly linked lists threaded through a `next`
+//     slot array, in front of the same 4-ary heap acting as the ladder queue's sorted "bottom":
+//         bottom heap  — every event in buckets <= cur (time < the current bucket's end)
+//         buckets      — the year [base, base + nb·width), one unsorted list per bucket
+//         top          — everything later, an unsorted array with its min/max tracked
+//     Insertion is O(1) (a prepend or an append); when the bottom empties, the next non-empty bucket is
+//     heapified into it (Floyd, O(k)); when the year is used up, the top is redistributed into a new
+//     year sized from the live count (~`bucketSize` events per bucket, the year twice the span of the
+//     top so new events mostly land in buckets directly). A binary heap at 10^6 pays ~20 levels of
+//     cache misses per operation; here an event is touched O(1) times.
+//   Structure changes are amortised: heap → calendar when the heap doubles past the threshold,
+//   calendar → heap at a year boundary when the live count has fallen below it, a full rebuild when
+//   the buckets hold 4× the count of the last rebuild (the distribution drifted) or when cancelled
+//   entries outnumber live ones. Degenerate inputs (all events at one instant) fall back to the heap,
+//   which stays O(log n) and FIFO-correct.
+//
+// Measured ours / flatqueue, same run, 2-core shared box (numbers in the bench README / results JSON):
+//   N = 1e3 ≈ 1.1×, N = 1e5 ≈ 1.5×, N = 1e6 ≈ 2.2× — see bench/README.md for the latest table.
+//
+// Cancellation is lazy: `cancel` marks the slot dead and popping skips it. An event id is
+// gen·2^26 + slot, where gen is the slot's generation (bumped when the slot is freed), so a stale id
+// (event already popped or cancelled) is recognised and `cancel` returns false. Generations wrap after
+// 2^27 reuses of one slot; a stale id could only alias if the same slot were reused exactly a multiple
+// of 134 M times in between.
+//
+// Times must be finite numbers (the simulator enforces integer ns >= now); the queue itself accepts any
+// order of pushes, including times earlier than the last pop.
+
+/** The popped event, written into a caller-owned record so popping allocates nothing. */
+export class EventRecord {
+  time = 0;
+  kind = 0;
+  target = 0;
+  arg = 0;
+  id = -1;
+}
+
+export interface EventQueueOptions {
+  /** Slots allocated up front (grows by doubling). */
+  initialCapacity?: number;
+  /** Use the calendar structure once more than this many events are pending (0 = always; Infinity = never). */
+  calendarAbove?: number;
+  /** Target events per calendar bucket. */
+  bucketSize?: number;
+  /** Cancelled entries tolerated before they are purged (once they also outnumber live ones). */
+  purgeAbove?: number;
+}
+
+const SLOT_BITS = 26;
+const SLOT_SPACE = 2 ** SLOT_BITS;
+const GEN_MASK = 2 ** 27 - 1;
+/** The year spans this many times the span of the events it is built from. */
+const YEAR_FACTOR = 2;
+
+export class EventQueue {
+  // Per-slot event rows.
+  private timeOf: Float64Array;
+  private seqOf: Float64Array;
+  private kindOf: Uint16Array;
+  private targetOf: Int32Array;
+  private argOf: Int32Array;
+  private genOf: Uint32Array;
+  private next: Int32Array; // bucket list link
+  private live: Uint8Array; // 1 while pending and not cancelled
+  private cap: number;
+  private fresh = 0; // slots [0, fresh) have been used at least once
+  private free: Int32Array;
+  private freeLen = 0;
+
+  // Bottom: 4-ary min-heap of (time, slot); ties broken by seqOf[slot].
+  private hTime: Float64Array;
+  private hSlot: Int32Array;
+  private hLen = 0;
+
+  // Calendar year. In heap-only mode base = 0, invW = 0, cur = 0, nb = 0, so every push computes
+  // bucket 0 <= cur and lands in the heap without a mode test.
+  private base = 0;
+  private invW = 0;
+  private cur = 0;
+  private nb = 0;
+  private heads: Int32Array;
+  private bucketCount = 0;
+  private bucketLimit = Number.POSITIVE_INFINITY;
+  private bottomLimit: number;
+
+  // Top: events beyond the year.
+  private top: Int32Array;
+  private topLen = 0;
+  private topMin = Number.POSITIVE_INFINITY;
+  private topMax = Number.NEGATIVE_INFINITY;
+
+  private seq = 0;
+  private count = 0;
+  private dead = 0;
+  private readonly calendarAbove: number;
+  private readonly bucketSize: number;
+  private readonly purgeAbove: number;
+
+  constructor(options: EventQueueOptions = {}) {
+    const cap = Math.max(4, Math.min(SLOT_SPACE, options.initialCapacity ?? 1024));
+    this.calendarAbove = options.calendarAbove ?? 4096;
+    this.bucketSize = Math.max(1, options.bucketSize ?? 8);
+    this.purgeAbove = options.purgeAbove ?? 1024;
+    this.cap = cap;
+    this.timeOf = new Float64Array(cap);
+    this.seqOf = new Float64Array(cap);
+    this.kindOf = new Uint16Array(cap);
+    this.targetOf = new Int32Array(cap);
+    this.argOf = new Int32Array(cap);
+    this.genOf = new Uint32Array(cap);
+    this.next = new Int32Array(cap);
+    this.live = new Uint8Array(cap);
+    this.free = new Int32Array(cap);
+    this.hTime = new Float64Array(cap);
+    this.hSlot = new Int32Array(cap);
+    this.heads = new Int32Array(16).fill(-1);
+    this.top = new Int32Array(16);
+    this.bottomLimit = 2 * this.calendarAbove;
+  }
+
+  /** Number of pending (not cancelled) events. */
+  get size(): number {
+    return this.count;
+  }
+
+  /** 'heap' or 'calendar': the structure currently in use (for tests and benchmarks). */
+  get structure(): 'heap' | 'calendar' {
+    return this.nb === 0 ? 'heap' : 'calendar';
+  }
+
+  /**
+   * Schedules an event; returns its id for `cancel`. kind is a u16, target and arg are int32 (they are
+   * stored truncated to those widths). Equal times pop in push order.
+   */
+  push(timeNs: number, kind: number, target: number, arg: number): number {
+    let slot: number;
+    if (this.freeLen > 0) slot = this.free[--this.freeLen]!;
+    else {
+      if (this.fresh === this.cap) this.growSlots();
+      slot = this.fresh++;
+    }
+    this.timeOf[slot] = timeNs;
+    this.seqOf[slot] = this.seq++;
+    this.kindOf[slot] = kind;
+    this.targetOf[slot] = target;
+    this.argOf[slot] = arg;
+    this.live[slot] = 1;
+    this.count++;
+    const id = this.genOf[slot]! * SLOT_SPACE + slot;
+    const b = Math.floor((timeNs - this.base) * this.invW);
+    if (b <= this.cur) {
+      this.heapPushFresh(slot, timeNs);
+      if (this.hLen > this.bottomLimit) this.rebuildAll();
+    } else if (b < this.nb) {
+      this.next[slot] = this.heads[b]!;
+      this.heads[b] = slot;
+      if (++this.bucketCount > this.bucketLimit) this.rebuildAll();
+    } else {
+      this.topPush(slot, timeNs);
+    }
+    return id;
+  }
+
+  /** Cancels a pending event; false if it already ran, was cancelled, or the id is unknown. */
+  cancel(id: number): boolean {
+    if (!(id >= 0)) return false;
+    const slot = id % SLOT_SPACE;
+    if (!(slot < this.fresh) || this.genOf[slot] !== (id - slot) / SLOT_SPACE || this.live[slot] !== 1) {
+      return false;
+    }
+    this.live[slot] = 0;
+    this.count--;
+    this.dead++;
+    if (this.dead > this.purgeAbove && this.dead > this.count) this.rebuildAll();
+    return true;
+  }
+
+  /** Time of the earliest pending event, or Infinity when none. */
+  peekTime(): number {
+    for (;;) {
+      if (this.hLen === 0 && !this.refill()) return Number.POSITIVE_INFINITY;
+      const slot = this.hSlot[0]!;
+      if (this.live[slot] === 1) return this.hTime[0]!;
+      this.removeTop();
+      this.freeSlot(slot);
+      this.dead--;
+    }
+  }
+
+  /** Removes the earliest event into `out`; false (and `out` untouched) when the queue is empty. */
+  popInto(out: EventRecord): boolean {
+    if (this.count === 0) return false;
+    for (;;) {
+      if (this.hLen === 0 && !this.refill()) return false;
+      const slot = this.hSlot[0]!;
+      const t = this.hTime[0]!;
+      this.removeTop();
+      if (this.live[slot] === 1) {
+        out.time = t;
+        out.kind = this.kindOf[slot]!;
+        out.target = this.targetOf[slot]!;
+        out.arg = this.argOf[slot]!;
+        out.id = this.genOf[slot]! * SLOT_SPACE + slot;
+        this.count--;
+        this.freeSlot(slot);
+        return true;
+      }
+      this.freeSlot(slot);
+      this.dead--;
+    }
+  }
+
+  /** Drops every pending event (ids issued before stay invalid). */
+  clear(): void {
+    // Bumping every generation (free slots too, harmlessly) invalidates all ids issued so far.
+    for (let s = 0; s < this.fresh; s++) {
+      this.genOf[s] = (this.genOf[s]! + 1) & GEN_MASK;
+      this.live[s] = 0;
+    }
+    for (let s = 0; s < this.fresh; s++) this.free[s] = this.fresh - 1 - s;
+    this.freeLen = this.fresh;
+    this.hLen = 0;
+    this.topLen = 0;
+    this.topMin = Number.POSITIVE_INFINITY;
+    this.topMax = Number.NEGATIVE_INFINITY;
+    this.count = 0;
+    this.dead = 0;
+    this.toHeapMode();
+  }
+
+  // --- internals ---------------------------------------------------------------------------------
+
+  private freeSlot(slot: number): void {
+    this.live[slot] = 0;
+    this.genOf[slot] = (this.genOf[slot]! + 1) & GEN_MASK;
+    this.free[this.freeLen++] = slot;
+  }
+
+  private growSlots(): void {
+    if (this.cap >= SLOT_SPACE) throw new RangeError(`event queue: more than ${SLOT_SPACE} pending events`);
+    const cap = Math.min(SLOT_SPACE, this.cap * 2);
+    this.timeOf = growF64(this.timeOf, cap);
+    this.seqOf = growF64(this.seqOf, cap);
+    const kind = new Uint16Array(cap);
+    kind.set(this.kindOf);
+    this.kindOf = kind;
+    this.targetOf = growI32(this.targetOf, cap);
+    this.argOf = growI32(this.argOf, cap);
+    const gen = new Uint32Array(cap);
+    gen.set(this.genOf);
+    this.genOf = gen;
+    this.next = growI32(this.next, cap);
+    const live = new Uint8Array(cap);
+    live.set(this.live);
+    this.live = live;
+    this.free = growI32(this.free, cap);
+    this.cap = cap;
+  }
+
+  /** Sift-up of a freshly pushed event: its seq is the largest, so an equal parent time stops it. */
+  private heapPushFresh(slot: number, t: number): void {
+    if (this.hLen + 1 >= this.hTime.length) this.growHeap(); // sink may read one past the end
+    const hTime = this.hTime;
+    const hSlot = this.hSlot;
+    let i = this.hLen++;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      const pt = hTime[p]!;
+      if (pt <= t) break;
+      hTime[i] = pt;
+      hSlot[i] = hSlot[p]!;
+      i = p;
+    }
+    hTime[i] = t;
+    hSlot[i] = slot;
+  }
+
+  private growHeap(): void {
+    const cap = this.hTime.length * 2;
+    this.hTime = growF64(this.hTime, cap);
+    this.hSlot = growI32(this.hSlot, cap);
+  }
+
+  private removeTop(): void {
+    const n = --this.hLen;
+    if (n > 0) this.sink(0, this.hTime[n]!, this.hSlot[n]!, n);
+  }
+
+  /** Places (t, slot) at hole i or below, keeping the heap order by (time, seq) over [0, n). */
+  private sink(hole: number, t: number, slot: number, n: number): void {
+    const hTime = this.hTime;
+    const hSlot = this.hSlot;
+    const seqOf = this.seqOf;
+    const half = n >> 1;
+    let i = hole;
+    while (i < half) {
+      // Branch-free child choice: the time comparison is a coin flip the CPU cannot predict, so it is
+      // turned into arithmetic; the tie test behind it is almost never true, so its branch is cheap.
+      const l = (i << 1) + 1;
+      const r = l + 1;
+      const lt = hTime[l]!;
+      const rt = hTime[r]!; // may read one past n: harmless, masked by (r < n)
+      const m = l + (+(r < n) & (+(rt < lt) | (rt === lt ? +(seqOf[hSlot[r]!]! < seqOf[hSlot[l]!]!) : 0)));
+      const mt = hTime[m]!;
+      if (mt > t || (mt === t && seqOf[hSlot[m]!]! > seqOf[slot]!)) break;
+      hTime[i] = mt;
+      hSlot[i] = hSlot[m]!;
+      i = m;
+    }
+    hTime[i] = t;
+    hSlot[i] = slot;
+  }
+
+  /** Floyd's bottom-up heap construction over the first hLen entries. */
+  private heapify(): void {
+    const n = this.hLen;
+    for (let i = (n >> 1) - 1; i >= 0; i--) this.sink(i, this.hTime[i]!, this.hSlot[i]!, n);
+  }
+
+  private topPush(slot: number, t: number): void {
+    if (this.topLen === this.top.length) this.top = growI32(this.top, this.top.length * 2);
+    this.top[this.topLen++] = slot;
+    if (t < this.topMin) this.topMin = t;
+    if (t > this.topMax) this.topMax = t;
+  }
+
+  /** Moves the next events into the empty bottom heap; false when nothing is pending anywhere. */
+  private refill(): boolean {
+    for (;;) {
+      if (this.bucketCount > 0) {
+        const heads = this.heads;
+        let b = this.cur + 1;
+        while (heads[b] === -1) b++;
+        this.cur = b;
+        this.transfer(b);
+        if (this.hLen > 0) return true;
+      } else if (this.topLen > 0) {
+        this.rebuildFromTop();
+        if (this.hLen > 0) return true;
+      } else {
+        return false;
+      }
+    }
+  }
+
+  /** Empties bucket b into the (empty) bottom heap, dropping cancelled entries. */
+  private transfer(b: number): void {
+    while (this.hTime.length <= this.hLen + this.bucketCount) this.growHeap();
+    const timeOf = this.timeOf;
+    const next = this.next;
+    const live = this.live;
+    let n = this.hLen;
+    let walked = 0;
+    for (let s = this.heads[b]!; s !== -1; ) {
+      const after = next[s]!;
+      walked++;
+      if (live[s] === 1) {
+        this.hTime[n] = timeOf[s]!;
+        this.hSlot[n] = s;
+        n++;
+      } else {
+        this.freeSlot(s);
+        this.dead--;
+      }
+      s = after;
+    }
+    this.heads[b] = -1;
+    this.bucketCount -= walked;
+    this.hLen = n;
+    if (n > 1) this.heapify();
+  }
+
+  /** Gathers every pending entry into the top, then rebuilds (size change, drift, or purge). */
+  private rebuildAll(): void {
+    for (let i = 0; i < this.hLen; i++) this.topPush(this.hSlot[i]!, this.hTime[i]!);
+    this.hLen = 0;
+    if (this.bucketCount > 0) {
+      for (let b = this.cur + 1; b < this.nb; b++) {
+        for (let s = this.heads[b]!; s !== -1; s = this.next[s]!) this.topPush(s, this.timeOf[s]!);
+        this.heads[b] = -1;
+      }
+      this.bucketCount = 0;
+    }
+    this.rebuildFromTop();
+  }
+
+  private toHeapMode(): void {
+    this.nb = 0;
+    this.base = 0;
+    this.invW = 0;
+    this.cur = 0;
+    this.bucketCount = 0;
+    this.bucketLimit = Number.POSITIVE_INFINITY;
+    this.bottomLimit = Math.max(2 * this.calendarAbove, 2 * this.hLen);
+  }
+
+  /** Precondition: bottom and buckets are empty; every pending entry is in the top. */
+  private rebuildFromTop(): void {
+    const top = this.top;
+    const n = this.topLen;
+    const live = this.live;
+    if (this.count <= this.calendarAbove) {
+      while (this.hTime.length <= n) this.growHeap();
+      let h = 0;
+      for (let i = 0; i < n; i++) {
+        const s = top[i]!;
+        if (live[s] === 1) {
+          this.hTime[h] = this.timeOf[s]!;
+          this.hSlot[h] = s;
+          h++;
+        } else this.freeSlot(s);
+      }
+      this.hLen = h;
+      this.heapify();
+      this.toHeapMode();
+    } else {
+      const nb = Math.ceil(this.count / this.bucketSize);
+      if (this.heads.length < nb) this.heads = new Int32Array(Math.max(nb, this.heads.length * 2));
+      this.heads.fill(-1, 0, nb);
+      const span = this.topMax - this.topMin;
+      this.base = this.topMin;
+      // (t - base)·invW < nb / YEAR_FACTOR < nb for every t in the top, so nothing spills back. All at
+      // one instant: 1 ns buckets, so the year still ends and later events reach the top.
+      this.invW = span > 0 ? nb / (span * YEAR_FACTOR) : 1;
+      this.nb = nb;
+      this.cur = -1;
+      const heads = this.heads;
+      const next = this.next;
+      const timeOf = this.timeOf;
+      let moved = 0;
+      for (let i = 0; i < n; i++) {
+        const s = top[i]!;
+        if (live[s] === 1) {
+          const b = Math.floor((timeOf[s]! - this.base) * this.invW);
+          next[s] = heads[b]!;
+          heads[b] = s;
+          moved++;
+        } else this.freeSlot(s);
+      }
+      this.bucketCount = moved;
+      this.bucketLimit = 4 * Math.max(moved, this.calendarAbove);
+      this.bottomLimit = Number.POSITIVE_INFINITY;
+    }
+    this.dead = 0;
+    this.topLen = 0;
+    this.topMin = Number.POSITIVE_INFINITY;
+    this.topMax = Number.NEGATIVE_INFINITY;
+  }
+}
+
+function growF64(a: Float64Array, cap: number): Float64Array {
+  const b = new Float64Array(cap);
+  b.set(a);
+  return b;
+}
+
+function growI32(a: Int32Array, cap: number): Int32Array {
+  const b = new Int32Array(cap);
+  b.set(a);
+  return b;
+}

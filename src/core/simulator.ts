@@ -1,0 +1,233 @@
+// The discrete-event simulator: a clock, the pending-event set and the root RNG.
+//
+// Event dispatch follows ns-3's Simulator/DefaultSimulatorImpl model (events ordered by (time, uid),
+// Run/Stop/Stop-at), with one difference that keeps the hot path allocation-free: an event is not a
+// closure but a row of numbers (kind, target, arg), and each kind has exactly one handler registered up
+// front. A handler receives (target, arg, now) and typically indexes typed arrays with target (a device,
+// a socket) and arg (a frame handle).
+//
+// Scheduling in the past, at a fractional or unsafe time, or with an unregistered kind is a programming
+// error and throws. A runaway scenario is stopped by an event budget: `run` returns reason 'budget'
+// with a message naming the budget that was hit (the simulator-wide one from the constructor, or the
+// per-call `maxEvents`).
+import { EventQueue, type EventQueueOptions, EventRecord } from './event-queue.js';
+import { Rng } from './rng.js';
+import { formatDuration, MAX_TIME_NS } from './time.js';
+
+export type EventHandler = (target: number, arg: number, now: number) => void;
+
+/** Called after every dispatched event when set (run fingerprinting, tracing). */
+export type EventHook = (kind: number, target: number, arg: number, now: number) => void;
+
+export interface SimulatorOptions {
+  /** Root seed of `rng` (default 1). */
+  seed?: number | string;
+  /** Total events this simulator may ever dispatch (default 1e9). */
+  eventBudget?: number;
+  /** Tuning for the event queue. */
+  queue?: EventQueueOptions;
+}
+
+export interface RunOptions {
+  /** Run events with time <= until, then leave the clock at `until` (inclusive bound). */
+  until?: number;
+  /** Dispatch at most this many events in this call. */
+  maxEvents?: number;
+}
+
+export type RunReason = 'drained' | 'until' | 'stopped' | 'budget';
+
+export interface RunResult {
+  /** drained: no events left; until: next event is after `until`; stopped: stop() was called; budget: an event budget ran out. */
+  reason: RunReason;
+  /** Events dispatched by this call. */
+  events: number;
+  /** Clock when the call returned. */
+  now: number;
+  /** For 'budget': which budget was hit and how to raise it. */
+  message?: string;
+}
+
+const MAX_KINDS = 0x10000; // kind is stored as a u16
+
+export class Simulator {
+  /** Root generator; components take `rng.stream(name)` so adding one never reshuffles the others. */
+  readonly rng: Rng;
+  readonly queue: EventQueue;
+  private clock = 0;
+  private readonly handlers: EventHandler[] = [];
+  private readonly kindNames: string[] = [];
+  private readonly rec = new EventRecord();
+  private hook: EventHook | null = null;
+  private stopRequested = false;
+  private running = false;
+  private dispatched = 0;
+  private readonly eventBudget: number;
+
+  constructor(options: SimulatorOptions = {}) {
+    this.rng = Rng.fromSeed(options.seed ?? 1);
+    this.queue = new EventQueue(options.queue);
+    this.eventBudget = options.eventBudget ?? 1e9;
+  }
+
+  /** Current simulated time in integer nanoseconds. */
+  get now(): number {
+    return this.clock;
+  }
+
+  /** Events dispatched since construction (counts against the event budget). */
+  get eventsDispatched(): number {
+    return this.dispatched;
+  }
+
+  /** Sets or clears the per-event hook. When null, the run loop has no hook check at all. */
+  set onEvent(hook: EventHook | null) {
+    this.hook = hook;
+  }
+
+  get onEvent(): EventHook | null {
+    return this.hook;
+  }
+
+  /** Registers the one handler of a new event kind; returns the kind number to schedule with. */
+  registerKind(name: string, handler: EventHandler): number {
+    if (this.kindNames.includes(name))
+      throw new Error(`event kind ${JSON.stringify(name)} is already registered`);
+    if (this.handlers.length >= MAX_KINDS) throw new RangeError(`more than ${MAX_KINDS} event kinds`);
+    this.handlers.push(handler);
+    this.kindNames.push(name);
+    return this.handlers.length - 1;
+  }
+
+  /** The name a kind was registered with (for traces and error messages). */
+  kindName(kind: number): string {
+    return this.kindNames[kind] ?? `kind#${kind}`;
+  }
+
+  /** Schedules an event at absolute time `timeNs` (integer ns, >= now); returns an id for cancel(). */
+  at(timeNs: number, kind: number, target: number, arg: number): number {
+    if (!(timeNs >= this.clock && timeNs <= MAX_TIME_NS) || Math.floor(timeNs) !== timeNs)
+      this.badTime(timeNs);
+    if (!(kind >= 0 && kind < this.handlers.length) || (target | 0) !== target || (arg | 0) !== arg) {
+      this.badEvent(kind, target, arg);
+    }
+    return this.queue.push(timeNs, kind, target, arg);
+  }
+
+  /** Schedules an event `delayNs` (integer ns, >= 0) from now. */
+  after(delayNs: number, kind: number, target: number, arg: number): number {
+    return this.at(this.clock + delayNs, kind, target, arg);
+  }
+
+  /** Cancels a scheduled event; false when it already ran or was cancelled. */
+  cancel(id: number): boolean {
+    return this.queue.cancel(id);
+  }
+
+  /** Asks the current run to return (reason 'stopped') before dispatching another event. */
+  stop(): void {
+    this.stopRequested = true;
+  }
+
+  /** Dispatches events in (time, insertion) order until one of the conditions in RunResult holds. */
+  run(options: RunOptions = {}): RunResult {
+    const until = options.until ?? Number.POSITIVE_INFINITY;
+    const maxEvents = options.maxEvents ?? Number.POSITIVE_INFINITY;
+    if (this.running) throw new Error('Simulator.run called from inside an event handler');
+    if (!(until >= this.clock)) {
+      throw new RangeError(`run until ${until} ns is before now (${formatDuration(this.clock)})`);
+    }
+    if (!(maxEvents >= 0)) throw new RangeError(`maxEvents must be >= 0, got ${maxEvents}`);
+    // The loop may dispatch min(per-call limit, what is left of the simulator-wide budget).
+    const left = this.eventBudget - this.dispatched;
+    const limit = Math.min(maxEvents, left);
+    this.running = true;
+    let events = 0;
+    let reason: RunReason;
+    try {
+      reason = this.hook === null ? this.loop(until, limit) : this.loopHooked(until, limit);
+    } finally {
+      this.running = false;
+      events = this.lastLoopEvents;
+      this.dispatched += events;
+    }
+    if (reason === 'stopped') this.stopRequested = false;
+    if (reason === 'budget') {
+      const message =
+        events >= maxEvents
+          ? `stopped after maxEvents = ${maxEvents} events in this run (at ${formatDuration(this.clock)})`
+          : `event budget of ${this.eventBudget} events exhausted at ${formatDuration(this.clock)}; ` +
+            'a runaway scenario? raise SimulatorOptions.eventBudget if the run is meant to be this long';
+      return { reason, events, now: this.clock, message };
+    }
+    return { reason, events, now: this.clock };
+  }
+
+  private lastLoopEvents = 0;
+
+  private loop(until: number, limit: number): RunReason {
+    const q = this.queue;
+    const rec = this.rec;
+    const handlers = this.handlers;
+    let n = 0;
+    try {
+      for (;;) {
+        if (this.stopRequested) return 'stopped';
+        if (n >= limit) return 'budget';
+        if (until !== Number.POSITIVE_INFINITY && q.peekTime() > until) {
+          if (q.size === 0) return 'drained';
+          this.clock = until;
+          return 'until';
+        }
+        if (!q.popInto(rec)) return 'drained';
+        this.clock = rec.time;
+        n++;
+        handlers[rec.kind]!(rec.target, rec.arg, rec.time);
+      }
+    } finally {
+      this.lastLoopEvents = n;
+    }
+  }
+
+  /** Same loop with the hook; kept separate so the common case pays nothing for it. */
+  private loopHooked(until: number, limit: number): RunReason {
+    const q = this.queue;
+    const rec = this.rec;
+    const handlers = this.handlers;
+    let n = 0;
+    try {
+      for (;;) {
+        if (this.stopRequested) return 'stopped';
+        if (n >= limit) return 'budget';
+        if (until !== Number.POSITIVE_INFINITY && q.peekTime() > until) {
+          if (q.size === 0) return 'drained';
+          this.clock = until;
+          return 'until';
+        }
+        if (!q.popInto(rec)) return 'drained';
+        this.clock = rec.time;
+        n++;
+        const kind = rec.kind;
+        const target = rec.target;
+        const arg = rec.arg;
+        const time = rec.time;
+        handlers[kind]!(target, arg, time);
+        this.hook?.(kind, target, arg, time);
+      }
+    } finally {
+      this.lastLoopEvents = n;
+    }
+  }
+
+  private badTime(timeNs: number): never {
+    if (!(timeNs >= this.clock)) {
+      throw new RangeError(`cannot schedule at ${timeNs} ns: that is before now (${this.clock} ns)`);
+    }
+    throw new RangeError(`cannot schedule at ${timeNs} ns: times are integer nanoseconds up to 2^53 - 1`);
+  }
+
+  private badEvent(kind: number, target: number, arg: number): never {
+    if (!(kind >= 0 && kind < this.handlers.length)) throw new RangeError(`unregistered event kind ${kind}`);
+    throw new RangeError(`event target and arg must be int32, got target ${target}, arg ${arg}`);
+  }
+}

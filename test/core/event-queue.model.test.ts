@@ -1,0 +1,223 @@
+// Model-based test: the event queue against a sorted-array reference under any interleaving of
+// push / pop / cancel / peek, for every structure the queue can be in (heap, calendar, switching).
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { EventQueue, type EventQueueOptions, EventRecord } from '../../src/core/event-queue.js';
+
+interface Entry {
+  time: number;
+  seq: number;
+  kind: number;
+  target: number;
+  arg: number;
+  id: number;
+}
+
+interface Model {
+  pending: Entry[];
+  issued: number[];
+  seq: number;
+}
+
+interface Real {
+  q: EventQueue;
+  rec: EventRecord;
+}
+
+/** Reference: the earliest by (time, seq), i.e. FIFO among equal times. */
+function modelMinIndex(m: Model): number {
+  let best = -1;
+  for (let i = 0; i < m.pending.length; i++) {
+    const e = m.pending[i]!;
+    const b = best < 0 ? undefined : m.pending[best]!;
+    if (b === undefined || e.time < b.time || (e.time === b.time && e.seq < b.seq)) best = i;
+  }
+  return best;
+}
+
+class PushCmd implements fc.Command<Model, Real> {
+  constructor(
+    readonly time: number,
+    readonly kind: number,
+    readonly target: number,
+    readonly arg: number,
+  ) {}
+  check = () => true;
+  run(m: Model, r: Real): void {
+    const id = r.q.push(this.time, this.kind, this.target, this.arg);
+    expect(m.issued).not.toContain(id);
+    m.pending.push({
+      time: this.time,
+      seq: m.seq++,
+      kind: this.kind,
+      target: this.target,
+      arg: this.arg,
+      id,
+    });
+    m.issued.push(id);
+    expect(r.q.size).toBe(m.pending.length);
+  }
+  toString = () => `push(${this.time}, ${this.kind}, ${this.target}, ${this.arg})`;
+}
+
+class PopCmd implements fc.Command<Model, Real> {
+  check = () => true;
+  run(m: Model, r: Real): void {
+    const i = modelMinIndex(m);
+    const ok = r.q.popInto(r.rec);
+    if (i < 0) {
+      expect(ok).toBe(false);
+      return;
+    }
+    expect(ok).toBe(true);
+    const e = m.pending.splice(i, 1)[0]!;
+    expect({
+      time: r.rec.time,
+      kind: r.rec.kind,
+      target: r.rec.target,
+      arg: r.rec.arg,
+      id: r.rec.id,
+    }).toEqual({
+      time: e.time,
+      kind: e.kind,
+      target: e.target,
+      arg: e.arg,
+      id: e.id,
+    });
+    expect(r.q.size).toBe(m.pending.length);
+  }
+  toString = () => 'pop';
+}
+
+class CancelCmd implements fc.Command<Model, Real> {
+  constructor(readonly pick: number) {}
+  check = (m: Readonly<Model>) => m.issued.length > 0;
+  run(m: Model, r: Real): void {
+    const id = m.issued[this.pick % m.issued.length]!;
+    const i = m.pending.findIndex((e) => e.id === id);
+    expect(r.q.cancel(id)).toBe(i >= 0);
+    if (i >= 0) m.pending.splice(i, 1);
+    expect(r.q.size).toBe(m.pending.length);
+  }
+  toString = () => `cancel(#${this.pick})`;
+}
+
+class PeekCmd implements fc.Command<Model, Real> {
+  check = () => true;
+  run(m: Model, r: Real): void {
+    const i = modelMinIndex(m);
+    expect(r.q.peekTime()).toBe(i < 0 ? Number.POSITIVE_INFINITY : m.pending[i]!.time);
+  }
+  toString = () => 'peek';
+}
+
+class StaleCancelCmd implements fc.Command<Model, Real> {
+  constructor(readonly id: number) {}
+  check = (m: Readonly<Model>) => !m.issued.includes(this.id);
+  run(_m: Model, r: Real): void {
+    expect(r.q.cancel(this.id)).toBe(false);
+  }
+  toString = () => `cancel(${this.id})`;
+}
+
+// Many equal times (small range) and spread-out ones, so both FIFO ties and bucket spreading occur.
+const timeArb = fc.oneof(
+  fc.integer({ min: 0, max: 8 }),
+  fc.integer({ min: 0, max: 1_000_000 }),
+  fc.constant(5),
+);
+const commands = [
+  fc
+    .tuple(
+      timeArb,
+      fc.integer({ min: 0, max: 0xffff }),
+      fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
+      fc.integer(),
+    )
+    .map(([t, k, tg, a]) => new PushCmd(t, k, tg, a | 0)),
+  fc.tuple(timeArb, fc.integer({ min: 0, max: 3 })).map(([t, k]) => new PushCmd(t, k, 7, 9)),
+  fc.constant(new PopCmd()),
+  fc.nat().map((p) => new CancelCmd(p)),
+  fc.constant(new PeekCmd()),
+  fc.oneof(fc.constant(-1), fc.constant(0.5), fc.nat({ max: 2 ** 40 })).map((id) => new StaleCancelCmd(id)),
+];
+
+const structures: Record<string, EventQueueOptions> = {
+  'default (heap while small)': {},
+  'heap only': { calendarAbove: Number.POSITIVE_INFINITY, initialCapacity: 4 },
+  'calendar only, 1 event per bucket': { calendarAbove: 0, bucketSize: 1, initialCapacity: 4, purgeAbove: 4 },
+  'calendar only, 4 per bucket': { calendarAbove: 0, bucketSize: 4, initialCapacity: 4 },
+  'switching at 6 events': { calendarAbove: 6, bucketSize: 2, initialCapacity: 4, purgeAbove: 2 },
+};
+
+describe('EventQueue matches a sorted reference model', () => {
+  for (const [label, options] of Object.entries(structures)) {
+    it(label, () => {
+      fc.assert(
+        fc.property(fc.commands(commands, { size: '+1' }), (cmds) => {
+          const model: Model = { pending: [], issued: [], seq: 0 };
+          const real: Real = { q: new EventQueue(options), rec: new EventRecord() };
+          fc.modelRun(() => ({ model, real }), cmds);
+          // Drain: everything left comes out in (time, seq) order.
+          while (model.pending.length > 0) new PopCmd().run(model, real);
+          expect(real.q.popInto(real.rec)).toBe(false);
+        }),
+        { numRuns: 300, seed: 0x5eed },
+      );
+    });
+  }
+});
+
+describe('EventQueue at scale', () => {
+  it('keeps FIFO order among thousands of equal times across growth and structure switches', () => {
+    const q = new EventQueue({ initialCapacity: 4, calendarAbove: 64 });
+    const rec = new EventRecord();
+    for (let i = 0; i < 5000; i++) q.push(1000 + (i % 3), 0, i, 0);
+    let last = -1;
+    let lastTime = 0;
+    for (let n = 0; n < 5000; n++) {
+      expect(q.popInto(rec)).toBe(true);
+      if (rec.time !== lastTime) last = -1;
+      expect(rec.time).toBeGreaterThanOrEqual(lastTime);
+      expect(rec.target).toBeGreaterThan(last);
+      last = rec.target;
+      lastTime = rec.time;
+    }
+    expect(q.size).toBe(0);
+  });
+
+  it('hold model in calendar mode pops in nondecreasing time with a fixed size', () => {
+    const q = new EventQueue();
+    const rec = new EventRecord();
+    let x = 1;
+    const next = () => {
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+      return Math.round(-1000 * Math.log(1 - x / 2 ** 32));
+    };
+    for (let i = 0; i < 20_000; i++) q.push(next(), 1, i, 0);
+    expect(q.structure).toBe('calendar');
+    let prev = 0;
+    for (let i = 0; i < 100_000; i++) {
+      q.popInto(rec);
+      expect(rec.time >= prev).toBe(true);
+      prev = rec.time;
+      q.push(rec.time + next(), 1, rec.target, 0);
+    }
+    expect(q.size).toBe(20_000);
+  });
+
+  it('purges cancelled events and clear() invalidates ids', () => {
+    const q = new EventQueue({ purgeAbove: 10 });
+    const ids: number[] = [];
+    for (let i = 0; i < 100; i++) ids.push(q.push(i, 0, i, 0));
+    for (let i = 0; i < 90; i++) expect(q.cancel(ids[i]!)).toBe(true);
+    expect(q.size).toBe(10);
+    expect(q.peekTime()).toBe(90);
+    q.clear();
+    expect(q.size).toBe(0);
+    expect(q.cancel(ids[95]!)).toBe(false);
+    expect(q.peekTime()).toBe(Number.POSITIVE_INFINITY);
+    const id = q.push(3, 1, 2, 3);
+    expect(ids).not.toContain(id);
+  });
+});
