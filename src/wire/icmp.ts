@@ -333,18 +333,19 @@ export function emitIcmpError(
 ): number {
   if (maxQuote <= 20) return 0;
   const q = Math.min(origLen, maxQuote);
-  out[outOff] = type;
-  out[outOff + F.CODE] = code;
-  wr16(out, outOff + F.CSUM, 0);
-  wr32(out, outOff + F.REST, info);
-  // A byte loop, not `set(subarray(…))`, so nothing is allocated; copied backwards when the output
-  // overlaps the original in the same buffer ahead of it (memmove semantics).
+  // Quote first, header second: when the error is built in place over the original, the header must
+  // not overwrite bytes not yet copied. A byte loop, not `set(subarray(…))`, so nothing is allocated;
+  // backwards when the output overlaps the original ahead of it in the same buffer (memmove semantics).
   const dst = outOff + F.DATA;
-  if (orig === out && dst > origOff) {
+  if (orig.buffer === out.buffer && out.byteOffset + dst > orig.byteOffset + origOff) {
     for (let i = q - 1; i >= 0; i--) out[dst + i] = orig[origOff + i]!;
   } else {
     for (let i = 0; i < q; i++) out[dst + i] = orig[origOff + i]!;
   }
+  out[outOff] = type;
+  out[outOff + F.CODE] = code;
+  wr16(out, outOff + F.CSUM, 0);
+  wr32(out, outOff + F.REST, info);
   const len = ICMP_HDR_LEN + q;
   wr16(out, outOff + F.CSUM, csumFull(out, outOff, len));
   return len;

@@ -173,6 +173,8 @@ export function ipv4OptionsErrorPointer(u8: Uint8Array, off: number): number {
           } else if (flag !== 0) {
             return p + 3;
           }
+        } else if (u8[off + p + 3]! >>> 4 === 15) {
+          return p + 3; // full: the 4-bit overflow counter cannot count another hop
         }
         seenTs = true;
         break;
