@@ -66,6 +66,8 @@ export abstract class Device {
   mtu = 1500;
   /** IFF_UP: set by `ip link set X up`. */
   adminUp = false;
+  /** Whether the device was ever up: the qdisc `ip link` shows is noop until the first up. */
+  everUp = false;
   /** The enslaving device (a bridge), or null. */
   master: Device | null = null;
   rxHandler: RxHandler | null = null;
@@ -138,6 +140,6 @@ export abstract class Device {
     this.ns.receiveL2(this, h);
   }
 
-  /** Called when the device leaves its namespace or is deleted; subclasses release peers/ports. */
+  /** Called when the device is deleted; subclasses release peers/ports. */
   onDelete(): void {}
 }

@@ -4,6 +4,7 @@
 // (`ip netns add` gives you `lo` in state DOWN). Protocol handlers are looked up by EtherType after a
 // device's rx handler passed the frame on (`__netif_receive_skb_core` → `deliver_skb`).
 
+import type { Rng } from '../core/rng.js';
 import type { Device } from './device.js';
 import { Loopback } from './devices/loopback.js';
 import { Drop } from './drop-reason.js';
@@ -36,6 +37,9 @@ export class Namespace {
   readonly lo: Loopback;
   arp: L3Handler;
   ipv4: L3Handler;
+  private macRng: Rng | null = null;
+  /** Peer namespaces' ids as this namespace numbers them (`link-netnsid`), assigned on first use. */
+  private readonly netnsIds = new Map<Namespace, number>();
 
   constructor(
     readonly world: World,
@@ -52,6 +56,32 @@ export class Namespace {
 
   allocIfindex(): number {
     return this.nextIfindex++;
+  }
+
+  /** Whether `ifindex` is free here (a device moved in keeps its index when it is). */
+  ifindexFree(ifindex: number): boolean {
+    for (const d of this.devices) if (d.ifindex === ifindex) return false;
+    return true;
+  }
+
+  /**
+   * A random unicast, locally administered MAC (eth_random_addr), drawn from this namespace's own
+   * stream so that creating devices elsewhere never changes the addresses here.
+   */
+  randomMac(): { hi: number; lo: number } {
+    if (this.macRng === null) this.macRng = this.world.sim.rng.stream(`mac/${this.name}`);
+    const hi = ((this.macRng.u32() & 0xfeff) | 0x0200) & 0xffff;
+    return { hi, lo: this.macRng.u32() >>> 0 };
+  }
+
+  /** The id this namespace gives `other` in `link-netnsid` output (peer ids start at 0). */
+  netnsIdOf(other: Namespace): number {
+    let id = this.netnsIds.get(other);
+    if (id === undefined) {
+      id = this.netnsIds.size;
+      this.netnsIds.set(other, id);
+    }
+    return id;
   }
 
   device(name: string): Device | undefined {

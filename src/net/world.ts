@@ -43,6 +43,10 @@ function grow(a: Float64Array, n: number): Float64Array<ArrayBuffer> {
   return b;
 }
 
+/** Netdevice notifier events (cf. NETDEV_UP, NETDEV_DOWN, NETDEV_CHANGE*, NETDEV_UNREGISTER). */
+export type NetdevEvent = 'up' | 'down' | 'change-mtu' | 'change-addr' | 'change-carrier' | 'unregister';
+export type NetdevListener = (event: NetdevEvent, dev: Device) => void;
+
 export interface WorldOptions {
   seed?: number | string;
   /** Frame-pool check mode: poison freed slots, detect double free and leaks. */
@@ -63,11 +67,12 @@ export class World {
   framesCreated = 0;
   framesConsumed = 0;
   framesDropped = 0;
+  private readonly netdevListeners: NetdevListener[] = [];
   /** Event kinds registered by the data plane. */
   readonly K: { readonly deliver: number };
 
   constructor(opts: WorldOptions = {}) {
-    this.sim = new Simulator({ seed: opts.seed ?? 1, maxEvents: opts.maxEvents });
+    this.sim = new Simulator({ seed: opts.seed ?? 1, eventBudget: opts.maxEvents });
     this.pool = new FramePool({ check: opts.check ?? false });
     const devices = this.devices;
     this.K = {
@@ -80,6 +85,19 @@ export class World {
     this.devices.push(dev);
     this.counters.ensure(this.devices.length);
     return id;
+  }
+
+  /**
+   * Subscribes to device events, as subsystems register on the netdevice notifier chain: IPv4 adds and
+   * removes routes on up/down and forgets addresses/neighbours on unregister, bridges drop ports.
+   * 'unregister' is also sent when a device leaves its namespace (`ip link set X netns Y`).
+   */
+  onNetdev(fn: NetdevListener): void {
+    this.netdevListeners.push(fn);
+  }
+
+  notifyNetdev(event: NetdevEvent, dev: Device): void {
+    for (const fn of this.netdevListeners) fn(event, dev);
   }
 
   addNamespace(name: string): Namespace {
