@@ -1,8 +1,7 @@
 // tshark as an oracle: a pcapng written by PcapngWriter, holding frames built with the project's wire
 // emitters (src/wire/*), must be read by tshark with our interface names and nanosecond timestamps,
 // and every layer must decode with the expected fields, with checksum validation on, and with no
-// malformed-packet or warning/error expert info. DNS is built by a local helper until src/wire/dns.ts
-// exists. The VXLAN frame is encapsulated in a frame-pool slot's headroom, as the data plane will do.
+// malformed-packet or warning/error expert info. The VXLAN frame is encapsulated in a frame-pool slot's headroom, as the data plane will do.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FramePool } from '../../src/core/frame-pool.js';
 import { FileSink, PcapngWriter } from '../../src/trace/pcapng.js';
 import { ARP_OP, emitArp } from '../../src/wire/arp.js';
+import { DnsClass, DnsType, dnsMessage, dnsMessageMaxLen, emitDns } from '../../src/wire/dns.js';
 import { ETHERTYPE, emitEthernet, ethPadToMin } from '../../src/wire/ethernet.js';
 import { emitIcmp } from '../../src/wire/icmp.js';
 import { emitIpv4, IPPROTO } from '../../src/wire/ipv4.js';
@@ -165,40 +165,23 @@ const tcpAck = () =>
     502,
   );
 
-// ---- DNS (RFC 1035 §4.1), local helper until src/wire/dns.ts exists ----
+// ---- DNS (RFC 1035 §4.1) ----
 
-function dnsName(name: string): number[] {
-  const out: number[] = [];
-  for (const label of name.split('.')) out.push(label.length, ...new TextEncoder().encode(label));
-  return [...out, 0];
-}
 const QNAME = 'db.netsim.test';
-/** Query: ID, flags RD, QDCOUNT 1; question QNAME A IN. */
-const DNS_QUERY = Uint8Array.from([
-  0xbe,
-  0xef,
-  0x01,
-  0x00,
-  0,
-  1,
-  0,
-  0,
-  0,
-  0,
-  0,
-  0,
-  ...dnsName(QNAME),
-  0,
-  1,
-  0,
-  1,
-]);
-/** Answer: flags QR|RD|RA, ANCOUNT 1; the answer's name is a pointer (0xc00c) to the question's name. */
-// biome-ignore format: header, question and answer RR each on one line
-const DNS_ANSWER = Uint8Array.from([
-  0xbe, 0xef, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0, ...dnsName(QNAME), 0, 1, 0, 1,
-  0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0x02, 0x58, 0, 4, 172, 17, 0, 3, // TTL 600, RDATA 172.17.0.3
-]);
+function dnsBytes(answer: boolean): Uint8Array {
+  const m = dnsMessage({
+    id: 0xbeef,
+    qr: answer,
+    rd: true,
+    ra: answer,
+    questions: [{ name: QNAME, type: DnsType.A, class: DnsClass.IN }],
+    answers: answer ? [{ name: QNAME, class: DnsClass.IN, ttl: 600, data: { kind: 'A', address: IP2 } }] : [],
+  });
+  const u8 = new Uint8Array(dnsMessageMaxLen(m));
+  return u8.slice(0, emitDns(m, u8, 0));
+}
+const DNS_QUERY = dnsBytes(false);
+const DNS_ANSWER = dnsBytes(true);
 const dnsQuery = () =>
   ipFrame(IP1, GW_IP, IPPROTO.UDP, (u8, off) =>
     emitUdp({ srcPort: 53124, dstPort: 53, payload: DNS_QUERY }, u8, off, IP1, GW_IP),
@@ -375,7 +358,9 @@ const CASES: Case[] = [
         '0',
         '1',
       ]);
-      expect(f(l, 'dns.resp.name')).toBe(QNAME); // decoded through the 0xc00c pointer
+      // 12-byte header + 16-byte QNAME + QTYPE/QCLASS: the answer's name is a pointer to offset 12.
+      expect([DNS_ANSWER[32], DNS_ANSWER[33]]).toEqual([0xc0, 0x0c]);
+      expect(f(l, 'dns.resp.name')).toBe(QNAME); // decoded through the pointer
       expect([f(l, 'dns.resp.ttl'), f(l, 'dns.a')]).toEqual(['600', '172.17.0.3']);
       expect(f(l, 'dns.response_to')).toBe('7'); // tshark matched it to the query (frame 7)
     },
