@@ -26,8 +26,6 @@ import {
   UDP_TO_CLOSED_PORT,
 } from './fixtures/linux-frames.js';
 
-const L3 = 34; // Ethernet + option-less IPv4 header
-
 /** The ICMP message of a recorded frame: from L3 to the IPv4 Total Length. */
 function icmpOf(frame: Uint8Array): Uint8Array {
   const ip = new Ipv4View().reset(frame, 14);

@@ -108,7 +108,7 @@ describe('ipv4 validation mirrors ip_rcv_core', () => {
     g[0] = 0x44;
     expect(checkIpv4Rcv(g, 0, g.length)).toBe(Ipv4Bad.Ihl);
     g = hdr();
-    g[0] = 0x4f; // 60-byte header announced in a 40-byte... still fits; shrink the buffer
+    g[0] = 0x4f; // a 60-byte header announced in 40 available bytes
     expect(checkIpv4Rcv(g, 0, 40)).toBe(Ipv4Bad.Ihl);
     g = hdr();
     g[8] = 63; // TTL changed, checksum stale
@@ -116,7 +116,8 @@ describe('ipv4 validation mirrors ip_rcv_core', () => {
     expect(checkIpv4(g, 0, g.length)).toBe(Ipv4Bad.None); // structural check skips the checksum
     expect(ipv4ChecksumOk(g, 0)).toBe(false);
     expect(checkIpv4Rcv(f, 0, 59)).toBe(Ipv4Bad.Truncated);
-    const v = new Ipv4View().reset((g = hdr()), 0);
+    g = hdr();
+    const v = new Ipv4View().reset(g, 0);
     v.totalLen = 19;
     v.fillChecksum();
     expect(checkIpv4Rcv(g, 0, g.length)).toBe(Ipv4Bad.TotalLen);
