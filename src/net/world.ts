@@ -8,8 +8,9 @@
 
 import { FramePool } from '../core/frame-pool.js';
 import { Simulator } from '../core/simulator.js';
+import { Disposition, Stage, Tracer } from '../trace/explain.js';
 import type { Device } from './device.js';
-import { DROP_REASON_COUNT, type Drop } from './drop-reason.js';
+import { DROP_REASON_COUNT, Drop } from './drop-reason.js';
 import { Namespace } from './namespace.js';
 
 /** Per-device counters, one typed array per column, indexed by device id (`ip -s link`). */
@@ -47,6 +48,27 @@ function grow(a: Float64Array, n: number): Float64Array<ArrayBuffer> {
 export type NetdevEvent = 'up' | 'down' | 'change-mtu' | 'change-addr' | 'change-carrier' | 'unregister';
 export type NetdevListener = (event: NetdevEvent, dev: Device) => void;
 
+/** The explanation's disposition for a drop reason. */
+function dispositionOf(reason: Drop): Disposition {
+  switch (reason) {
+    case Drop.NoRoute:
+      return Disposition.NoRoute;
+    case Drop.NeighFailed:
+    case Drop.NeighQueueFull:
+      return Disposition.NeighbourUnreachable;
+    case Drop.MtuExceeded:
+      return Disposition.MtuExceeded;
+    case Drop.CtTableFull:
+      return Disposition.CtTableFull;
+    case Drop.NoSocket:
+      return Disposition.NoSocket;
+    case Drop.TtlExpired:
+      return Disposition.TtlExpired;
+    default:
+      return Disposition.Dropped;
+  }
+}
+
 export interface WorldOptions {
   seed?: number | string;
   /** Frame-pool check mode: poison freed slots, detect double free and leaks. */
@@ -64,6 +86,8 @@ export class World {
   readonly counters = new DeviceCounters();
   /** Drops by reason across the world. */
   readonly dropCounts = new Float64Array(DROP_REASON_COUNT);
+  /** Per-packet explanations of traced frames (frames whose pool.traceId is >= 0). */
+  readonly tracer = new Tracer();
   framesCreated = 0;
   framesConsumed = 0;
   framesDropped = 0;
@@ -132,6 +156,8 @@ export class World {
   /** The frame reached its destination (a socket, an application, a sink device). */
   consume(h: number): void {
     this.framesConsumed++;
+    const t = this.pool.traceId[h]!;
+    if (t >= 0) this.tracer.record(t, this.sim.now, Stage.End, -1, Disposition.Delivered, 0, -1);
     this.pool.free(h);
   }
 
@@ -140,6 +166,8 @@ export class World {
     this.framesDropped++;
     this.dropCounts[reason]!++;
     if (devId >= 0) this.counters.drops[devId * DROP_REASON_COUNT + reason]!++;
+    const t = this.pool.traceId[h]!;
+    if (t >= 0) this.tracer.record(t, this.sim.now, Stage.End, devId, dispositionOf(reason), reason, devId);
     this.pool.free(h);
   }
 
