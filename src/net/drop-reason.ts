@@ -55,10 +55,12 @@ export const Drop = {
   RunEnded: 23,
   /** Multicast or broadcast that this path does not deliver (ipvlan l3, IP_BCAST for non-local). */
   NotDeliverable: 24,
+  /** Bridge: source MAC is multicast or all-zero (MAC_INVALID_SOURCE; br_handle_frame). */
+  MacInvalidSource: 25,
 } as const;
 export type Drop = (typeof Drop)[keyof typeof Drop];
 
-export const DROP_REASON_COUNT = 25;
+export const DROP_REASON_COUNT = 26;
 
 /** Names as printed in reports; indexed by reason code. */
 export const DROP_REASON_NAMES: readonly string[] = (() => {
