@@ -104,24 +104,24 @@ const FORMAT_UNITS: readonly (readonly [string, number, boolean])[] = [
 /**
  * Prints integer nanoseconds in the shortest exact single-unit form: 1500000 → "1.5ms". Minutes and
  * hours are used only for whole counts (90 s is "90s", not "1.5m": a decimal of a sexagesimal unit
- * reads badly). Throws RangeError for negative, fractional or unsafe values (a programming error).
+ * reads badly), and never with a leading "0."; equal lengths go to the larger unit. Throws RangeError for negative, fractional or unsafe values (a programming error).
  */
 export function formatDuration(ns: number): string {
   if (!Number.isSafeInteger(ns) || ns < 0) throw new RangeError(`not a duration in integer ns: ${ns}`);
   if (ns === 0) return '0';
-  let best = `${ns}ns`;
+  let best = '';
   for (const [name, unit, decimals] of FORMAT_UNITS) {
-    if (unit === NS) break;
     const rem = ns % unit; // exact: both are safe integers
     if (rem !== 0 && !decimals) continue;
     const whole = (ns - rem) / unit;
+    if (whole === 0) continue; // "0.1us" reads worse than "100ns"
     let text = String(whole);
     if (rem !== 0) {
       const digits = String(unit).length - 1; // unit is a power of ten here
       text += `.${String(rem).padStart(digits, '0').replace(/0+$/, '')}`;
     }
     text += name;
-    if (text.length < best.length) best = text;
+    if (best === '' || text.length < best.length) best = text;
   }
   return best;
 }
