@@ -57,10 +57,20 @@ export const Drop = {
   NotDeliverable: 24,
   /** Bridge: source MAC is multicast or all-zero (MAC_INVALID_SOURCE; br_handle_frame). */
   MacInvalidSource: 25,
+  /** ARP packet malformed or not Ethernet/IPv4 (arp_rcv / arp_process refuse it). */
+  ArpInvalid: 26,
+  /** Matched a `blackhole` route (ip_error with EINVAL: silent). */
+  RouteBlackhole: 27,
+  /** Matched a `prohibit` route (ip_error with EACCES: ICMP packet filtered when forwarding). */
+  RouteProhibit: 28,
+  /** ICMP message ignored by policy or type (icmp_echo_ignore_*, unknown/unsupported types). */
+  IcmpDiscard: 29,
+  /** A fragment for local delivery: reassembly (ip_defrag) is not modelled. */
+  FragNotReassembled: 30,
 } as const;
 export type Drop = (typeof Drop)[keyof typeof Drop];
 
-export const DROP_REASON_COUNT = 26;
+export const DROP_REASON_COUNT = 31;
 
 /** Names as printed in reports; indexed by reason code. */
 export const DROP_REASON_NAMES: readonly string[] = (() => {
