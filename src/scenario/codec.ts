@@ -204,6 +204,11 @@ export interface Origin {
 }
 const origins = new WeakMap<object, Origin>();
 
+/** Records where a decoded item came from (codecs that build items outside `list`). */
+export function setOrigin(item: object, path: Path, note = ''): void {
+  origins.set(item, { path, note });
+}
+
 /** The document path an item of a decoded list came from (repeat expansions share their template's). */
 export function originOf(item: object): Origin | undefined {
   return origins.get(item);

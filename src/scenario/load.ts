@@ -119,7 +119,7 @@ export function loadScenarioText(text: string, file: string, opts: ValidateOptio
 }
 
 /** Reads and loads a scenario file. A missing or unreadable file is a ScenarioError too. */
-export function loadScenarioFile(path: string, opts: ValidateOptions = {}): LoadedScenario {
+export function loadScenarioFile(path: string, opts: ValidateOptions = {}, display = path): LoadedScenario {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -131,5 +131,5 @@ export function loadScenarioFile(path: string, opts: ValidateOptions = {}): Load
       { file: path, pos: { line: 1, col: 1 }, where: '', message: `cannot read the scenario: ${why}` },
     ]);
   }
-  return loadScenarioText(text, path, opts);
+  return loadScenarioText(text, display, opts);
 }

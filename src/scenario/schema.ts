@@ -28,6 +28,7 @@ import {
   oneOrMany,
   opt,
   req,
+  setOrigin,
   shapes,
   string,
   textual,
@@ -120,13 +121,20 @@ const hostsMap: Codec<readonly HostSpec[]> = (() => {
           ok = false;
           continue;
         }
+        const at = [...path, name];
         if (v === null || v === undefined) {
-          out.push({ name });
+          const h = { name };
+          setOrigin(h, at, ctx.note);
+          out.push(h);
           continue;
         }
-        const o = options.decode(v, [...path, name], ctx);
+        const o = options.decode(v, at, ctx);
         if (o === INVALID) ok = false;
-        else out.push({ name, ...o });
+        else {
+          const h = { name, ...o };
+          setOrigin(h, at, ctx.note);
+          out.push(h);
+        }
       }
       if (ok && out.length === 0) return ctx.issue(path, 'expected at least one host');
       return ok ? out : INVALID;
