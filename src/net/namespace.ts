@@ -8,6 +8,7 @@ import type { Rng } from '../core/rng.js';
 import type { Device } from './device.js';
 import { Loopback } from './devices/loopback.js';
 import { Drop } from './drop-reason.js';
+import { Ipv4Stack } from './ipv4/stack.js';
 import { PktType } from './pkt-type.js';
 import { Sysctls } from './sysctl.js';
 import type { World } from './world.js';
@@ -52,6 +53,8 @@ export class Namespace {
     this.ipv4 = unhandled;
     this.lo = new Loopback(world, this);
     this.attach(this.lo);
+    this.ipv4 = new Ipv4Stack(this);
+    this.arp = (this.ipv4 as Ipv4Stack).arp;
   }
 
   allocIfindex(): number {

@@ -1,0 +1,443 @@
+// The IPv4 forwarding information base: routing tables with longest-prefix match.
+//
+// Heads up: read net/ipv4/fib_trie.c (`fib_table_lookup`, `fib_table_insert`, `fib_table_delete`),
+// net/ipv4/fib_semantics.c (`fib_props`, `fib_check_nh`) and net/ipv4/fib_frontend.c (`fib_magic`,
+// `fib_add_ifaddr`) before changing semantics.
+//
+// Model
+// - A route is a row in structure-of-arrays columns indexed by route id (free-listed); config code
+//   reads the same columns to print `ip route`.
+// - A table keeps, per prefix length, an open-addressing hash from the masked destination to the
+//   *best* route of that prefix (lowest metric, then first inserted: `fib_table_insert` appends after
+//   routes of equal priority). Lookup walks the non-empty prefix lengths longest first and returns the
+//   first hit: at most 33 probes, no allocation. Changes update one prefix's entry incrementally.
+// - Routes are only ever present while usable: routes whose device went down are deleted, as
+//   `fib_sync_down_dev` + `fib_flush` do on NETDEV_DOWN (the kernel keeps host-scope local routes).
+// - Tables are consulted in the default rule order: local (255), main (254), default (253)
+//   (`fib_lookup` without custom rules).
+
+/** Route types (`RTN_*`, include/uapi/linux/rtnetlink.h). */
+export const RTN = Object.freeze({
+  Unspec: 0,
+  Unicast: 1,
+  Local: 2,
+  Broadcast: 3,
+  Anycast: 4,
+  Multicast: 5,
+  Blackhole: 6,
+  Unreachable: 7,
+  Prohibit: 8,
+  Throw: 9,
+  Nat: 10,
+} as const);
+export const RTN_NAMES: readonly string[] = [
+  'unspec',
+  'unicast',
+  'local',
+  'broadcast',
+  'anycast',
+  'multicast',
+  'blackhole',
+  'unreachable',
+  'prohibit',
+  'throw',
+  'nat',
+];
+
+/** Route scopes (`RT_SCOPE_*`). Smaller is wider. */
+export const SCOPE = Object.freeze({ Universe: 0, Site: 200, Link: 253, Host: 254, Nowhere: 255 } as const);
+
+/** Route protocols (`RTPROT_*`) and the names iproute2 prints (/etc/iproute2/rt_protos). */
+export const RTPROT = Object.freeze({ Unspec: 0, Redirect: 1, Kernel: 2, Boot: 3, Static: 4 } as const);
+const RTPROT_NAMES: Readonly<Record<number, string>> = Object.freeze({
+  0: 'unspec',
+  1: 'redirect',
+  2: 'kernel',
+  3: 'boot',
+  4: 'static',
+  8: 'gated',
+  9: 'ra',
+  10: 'mrt',
+  11: 'zebra',
+  12: 'bird',
+  13: 'dnrouted',
+  14: 'xorp',
+  15: 'ntk',
+  16: 'dhcp',
+  18: 'keepalived',
+  42: 'babel',
+  99: 'openr',
+  186: 'bgp',
+  187: 'isis',
+  188: 'ospf',
+  189: 'rip',
+  192: 'eigrp',
+});
+export function rtprotName(p: number): string {
+  return RTPROT_NAMES[p] ?? String(p);
+}
+export function rtprotParse(s: string): number {
+  for (const [k, v] of Object.entries(RTPROT_NAMES)) if (v === s) return Number(k);
+  if (/^\d+$/.test(s) && Number(s) <= 255) return Number(s);
+  return -1;
+}
+
+/** Table ids (`RT_TABLE_*`). */
+export const RT_TABLE = Object.freeze({ Unspec: 0, Default: 253, Main: 254, Local: 255 } as const);
+
+/** Route flags kept per row. */
+export const RTF = Object.freeze({
+  /** `onlink`: the gateway is on the link without a connected route (RTNH_F_ONLINK). */
+  Onlink: 1,
+} as const);
+
+/** Negative errno values returned by lookups and route changes. */
+export const ERR = Object.freeze({
+  EPERM: -1,
+  ENOENT: -2,
+  ESRCH: -3,
+  EAGAIN: -11,
+  EACCES: -13,
+  EEXIST: -17,
+  ENODEV: -19,
+  EINVAL: -22,
+  EMSGSIZE: -90,
+  ENETDOWN: -100,
+  ENETUNREACH: -101,
+  EHOSTUNREACH: -113,
+} as const);
+
+/** Per route type: the error a lookup hitting it returns (`fib_props[].error`). */
+export function rtnError(type: number): number {
+  switch (type) {
+    case RTN.Blackhole:
+      return ERR.EINVAL;
+    case RTN.Unreachable:
+      return ERR.EHOSTUNREACH;
+    case RTN.Prohibit:
+      return ERR.EACCES;
+    case RTN.Throw:
+      return ERR.EAGAIN;
+    default:
+      return 0;
+  }
+}
+
+const EMPTY = -1;
+
+function mask(plen: number): number {
+  return plen === 0 ? 0 : (0xffffffff << (32 - plen)) >>> 0;
+}
+
+/** An open-addressing hash from u32 key to route id, with backward-shift deletion. */
+class PrefixHash {
+  keys = new Uint32Array(8);
+  vals = new Int32Array(8).fill(EMPTY);
+  count = 0;
+  private shift = 29;
+
+  private slot(key: number): number {
+    return Math.imul(key, 0x9e3779b1) >>> this.shift;
+  }
+
+  get(key: number): number {
+    const vals = this.vals;
+    const keys = this.keys;
+    const m = vals.length - 1;
+    let i = Math.imul(key, 0x9e3779b1) >>> this.shift;
+    for (;;) {
+      const v = vals[i]!;
+      if (v === EMPTY) return EMPTY;
+      if (keys[i] === key) return v;
+      i = (i + 1) & m;
+    }
+  }
+
+  set(key: number, val: number): void {
+    if ((this.count + 1) * 2 > this.vals.length) this.grow();
+    const m = this.vals.length - 1;
+    let i = this.slot(key);
+    for (;;) {
+      const v = this.vals[i]!;
+      if (v === EMPTY) {
+        this.keys[i] = key;
+        this.vals[i] = val;
+        this.count++;
+        return;
+      }
+      if (this.keys[i] === key) {
+        this.vals[i] = val;
+        return;
+      }
+      i = (i + 1) & m;
+    }
+  }
+
+  delete(key: number): void {
+    const m = this.vals.length - 1;
+    let i = this.slot(key);
+    for (;;) {
+      const v = this.vals[i]!;
+      if (v === EMPTY) return;
+      if (this.keys[i] === key) break;
+      i = (i + 1) & m;
+    }
+    // Backward-shift deletion (Knuth 6.4 algorithm R): keep every probe chain unbroken.
+    let j = i;
+    for (;;) {
+      j = (j + 1) & m;
+      if (this.vals[j] === EMPTY) break;
+      const home = this.slot(this.keys[j]!);
+      // Move j into the hole i when its home is not cyclically in (i, j].
+      if (i <= j ? home <= i || home > j : home <= i && home > j) {
+        this.keys[i] = this.keys[j]!;
+        this.vals[i] = this.vals[j]!;
+        i = j;
+      }
+    }
+    this.vals[i] = EMPTY;
+    this.count--;
+  }
+
+  private grow(): void {
+    const oldK = this.keys;
+    const oldV = this.vals;
+    this.keys = new Uint32Array(oldK.length * 2);
+    this.vals = new Int32Array(oldV.length * 2).fill(EMPTY);
+    this.shift--;
+    this.count = 0;
+    for (let i = 0; i < oldV.length; i++) if (oldV[i] !== EMPTY) this.set(oldK[i]!, oldV[i]!);
+  }
+}
+
+/** Description of a route for `Fib.add`; unset fields take the kernel's defaults. */
+export interface RouteSpec {
+  table: number;
+  type: number;
+  dst: number;
+  plen: number;
+  metric: number;
+  /** Device id (world-wide), or -1. */
+  devId: number;
+  gw: number;
+  /** `src` (RTA_PREFSRC), 0 when unset. */
+  prefsrc: number;
+  scope: number;
+  proto: number;
+  flags: number;
+}
+
+/** One routing table: the prefixes it holds and the per-prefix-length lookup hashes. */
+export class FibTable {
+  /** Route ids per (plen, masked dst): key = plen * 2^32 + dst; sorted by metric then insertion. */
+  readonly byPrefix = new Map<number, number[]>();
+  readonly hashes: PrefixHash[] = [];
+  /** Non-empty prefix lengths, longest first. */
+  plens = new Int8Array(0);
+  constructor(readonly id: number) {
+    for (let p = 0; p <= 32; p++) this.hashes.push(new PrefixHash());
+  }
+
+  refreshPlens(): void {
+    const list: number[] = [];
+    for (let p = 32; p >= 0; p--) if (this.hashes[p]!.count > 0) list.push(p);
+    this.plens = Int8Array.from(list);
+  }
+}
+
+/** The namespace's routing tables and route rows. */
+export class Fib {
+  // Route columns, indexed by route id.
+  table = new Int32Array(16);
+  type = new Uint8Array(16);
+  dst = new Uint32Array(16);
+  plen = new Uint8Array(16);
+  metric = new Float64Array(16);
+  devId = new Int32Array(16);
+  gw = new Uint32Array(16);
+  /** Explicit `src` (RTA_PREFSRC), 0 when unset. */
+  prefsrc = new Uint32Array(16);
+  /** Source address for output through this route: prefsrc, else the device's selected address. */
+  saddr = new Uint32Array(16);
+  scope = new Uint8Array(16);
+  proto = new Uint8Array(16);
+  flags = new Uint8Array(16);
+  /** Insertion sequence, for stable ordering. */
+  seq = new Float64Array(16);
+  live = new Uint8Array(16);
+  private freeIds: number[] = [];
+  private nextId = 0;
+  private seqCounter = 0;
+  readonly tables = new Map<number, FibTable>();
+  /** Bumped on every change, so caches keyed on routes can be invalidated. */
+  generation = 0;
+
+  constructor() {
+    this.getTable(RT_TABLE.Local, true);
+    this.getTable(RT_TABLE.Main, true);
+  }
+
+  getTable(id: number, create: boolean): FibTable | undefined {
+    let t = this.tables.get(id);
+    if (t === undefined && create) {
+      t = new FibTable(id);
+      this.tables.set(id, t);
+    }
+    return t;
+  }
+
+  private allocId(): number {
+    const f = this.freeIds.pop();
+    if (f !== undefined) return f;
+    const id = this.nextId++;
+    if (id >= this.live.length) this.growCols(this.live.length * 2);
+    return id;
+  }
+
+  private growCols(n: number): void {
+    const g = <T extends Uint8Array | Int32Array | Uint32Array | Float64Array>(a: T): T => {
+      const b = new (a.constructor as new (n: number) => T)(n);
+      b.set(a);
+      return b;
+    };
+    this.table = g(this.table);
+    this.type = g(this.type);
+    this.dst = g(this.dst);
+    this.plen = g(this.plen);
+    this.metric = g(this.metric);
+    this.devId = g(this.devId);
+    this.gw = g(this.gw);
+    this.prefsrc = g(this.prefsrc);
+    this.saddr = g(this.saddr);
+    this.scope = g(this.scope);
+    this.proto = g(this.proto);
+    this.flags = g(this.flags);
+    this.seq = g(this.seq);
+    this.live = g(this.live);
+  }
+
+  /** Inserts a route (append semantics, as `fib_magic` and `ip route append`); returns its id. */
+  add(s: RouteSpec): number {
+    const id = this.allocId();
+    const dst = (s.dst & mask(s.plen)) >>> 0;
+    this.table[id] = s.table;
+    this.type[id] = s.type;
+    this.dst[id] = dst;
+    this.plen[id] = s.plen;
+    this.metric[id] = s.metric;
+    this.devId[id] = s.devId;
+    this.gw[id] = s.gw;
+    this.prefsrc[id] = s.prefsrc;
+    this.saddr[id] = s.prefsrc;
+    this.scope[id] = s.scope;
+    this.proto[id] = s.proto;
+    this.flags[id] = s.flags;
+    this.seq[id] = this.seqCounter++;
+    this.live[id] = 1;
+    const t = this.getTable(s.table, true)!;
+    const key = s.plen * 4294967296 + dst;
+    let list = t.byPrefix.get(key);
+    if (list === undefined) {
+      list = [];
+      t.byPrefix.set(key, list);
+    }
+    // Keep sorted by metric; equal metrics keep insertion order.
+    let i = list.length;
+    while (i > 0 && this.metric[list[i - 1]!]! > s.metric) i--;
+    list.splice(i, 0, id);
+    this.refreshPrefix(t, s.plen, dst);
+    this.generation++;
+    return id;
+  }
+
+  /** Removes route `id`. */
+  remove(id: number): void {
+    if (this.live[id] !== 1) return;
+    const t = this.tables.get(this.table[id]!)!;
+    const plen = this.plen[id]!;
+    const dst = this.dst[id]!;
+    const key = plen * 4294967296 + dst;
+    const list = t.byPrefix.get(key)!;
+    list.splice(list.indexOf(id), 1);
+    if (list.length === 0) t.byPrefix.delete(key);
+    this.live[id] = 0;
+    this.freeIds.push(id);
+    this.refreshPrefix(t, plen, dst);
+    this.generation++;
+  }
+
+  private refreshPrefix(t: FibTable, plen: number, dst: number): void {
+    const list = t.byPrefix.get(plen * 4294967296 + dst);
+    const h = t.hashes[plen]!;
+    const before = h.count;
+    if (list === undefined || list.length === 0) h.delete(dst);
+    else h.set(dst, list[0]!);
+    if ((before === 0) !== (h.count === 0)) t.refreshPlens();
+  }
+
+  /** Longest-prefix match in one table: the best route id or -1 (`fib_table_lookup`). */
+  lookupTable(t: FibTable, addr: number): number {
+    const plens = t.plens;
+    const hashes = t.hashes;
+    for (let i = 0; i < plens.length; i++) {
+      const p = plens[i]!;
+      const key = p === 0 ? 0 : (addr & (0xffffffff << (32 - p))) >>> 0;
+      const r = hashes[p]!.get(key);
+      if (r !== EMPTY) return r;
+    }
+    return EMPTY;
+  }
+
+  /**
+   * `fib_lookup` with the default rules: table local, then main, then default. Returns the route id,
+   * or -1 when nothing matches (the caller maps that to -ENETUNREACH). A `throw` route continues with
+   * the next table.
+   */
+  lookup(addr: number): number {
+    const local = this.tables.get(RT_TABLE.Local);
+    if (local !== undefined) {
+      const r = this.lookupTable(local, addr);
+      if (r >= 0 && this.type[r] !== RTN.Throw) return r;
+    }
+    const main = this.tables.get(RT_TABLE.Main);
+    if (main !== undefined) {
+      const r = this.lookupTable(main, addr);
+      if (r >= 0 && this.type[r] !== RTN.Throw) return r;
+    }
+    const dflt = this.tables.get(RT_TABLE.Default);
+    if (dflt !== undefined) {
+      const r = this.lookupTable(dflt, addr);
+      if (r >= 0 && this.type[r] !== RTN.Throw) return r;
+    }
+    return EMPTY;
+  }
+
+  /** Ids of live routes in `table` (or every table when 0), in `ip route show` order. */
+  list(table: number): number[] {
+    const ids: number[] = [];
+    for (let id = 0; id < this.nextId; id++) {
+      if (this.live[id] === 1 && (table === 0 || this.table[id] === table)) ids.push(id);
+    }
+    // Dump order: table hash bucket (id & 255), then trie key order (dst ascending), longer prefixes
+    // first for the same key, then the alias list order (metric, insertion).
+    ids.sort(
+      (a, b) =>
+        (this.table[a]! & 255) - (this.table[b]! & 255) ||
+        this.table[a]! - this.table[b]! ||
+        this.dst[a]! - this.dst[b]! ||
+        this.plen[b]! - this.plen[a]! ||
+        this.metric[a]! - this.metric[b]! ||
+        this.seq[a]! - this.seq[b]!,
+    );
+    return ids;
+  }
+
+  /** Every live route id (any order). */
+  allIds(): number[] {
+    const ids: number[] = [];
+    for (let id = 0; id < this.nextId; id++) if (this.live[id] === 1) ids.push(id);
+    return ids;
+  }
+}
+
+export { mask as prefixMask };

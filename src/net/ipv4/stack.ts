@@ -1,0 +1,1271 @@
+// The IPv4 stack of one namespace: receive, local delivery, forwarding, output, ICMP.
+//
+// Heads up: read net/ipv4/ip_input.c (`ip_rcv_core`, `ip_rcv_finish_core`, `ip_local_deliver`),
+// net/ipv4/route.c (`ip_route_input_slow`, `ip_error`, `ip_route_output_key_hash_rcu`),
+// net/ipv4/ip_forward.c (`ip_forward`), net/ipv4/ip_output.c (`ip_finish_output`, `ip_do_fragment`),
+// net/ipv4/icmp.c (`__icmp_send`, `icmp_rcv`, `icmp_echo`, `icmp_unreach`) and
+// net/ipv4/fib_frontend.c (`__fib_validate_source`) before changing behaviour.
+//
+// API for transports (UDP, TCP, ping) — all frame handles follow docs/dataplane.md ownership rules:
+//   routeOutput(dst, src, oifDevId, out: OutRoute): number
+//       ip_route_output_key: 0 and `out` filled (source address, device, MTU, type), or a negative
+//       errno (ERR.ENETUNREACH, EHOSTUNREACH for `unreachable`, EACCES for `prohibit`, EINVAL for
+//       `blackhole` or a non-local `src`). Use it for connect() and to learn the source address and
+//       MTU before building a packet (the L4 checksum needs the source).
+//   sendLocal(h): number
+//       ip_local_out. `h` holds a complete IPv4 packet at pool.start[h] with >= 14 bytes of headroom:
+//       version/IHL, TOS, Total Length, DF flag, TTL, protocol, source (0 = let the stack choose),
+//       destination, payload. The stack fills Identification (for DF packets the caller's value is
+//       kept: Linux uses a per-socket counter for connected sockets and 0 otherwise; for non-DF
+//       packets the stack takes it from per-(src, dst, proto) counters), the source when 0, and the
+//       header checksum. Packets larger than the MTU are fragmented when DF is clear; with DF set they
+//       produce a local ICMP "fragmentation needed" and -EMSGSIZE. Always takes ownership of `h`;
+//       returns 0 or a negative errno (the frame is then already dropped).
+//   registerProtocol(proto, handler: Ipv4Protocol)
+//       inet_add_protocol: local delivery and ICMP errors for IPPROTO_UDP / IPPROTO_TCP / others.
+//   registerPingSocket(ident, handler: PingSocket) / unregisterPingSocket(ident)
+//       ICMP datagram ("ping") sockets by echo identifier: echo replies and the errors quoting an
+//       echo request with that identifier. Errors generated locally (neighbour failure, local
+//       fragmentation needed) travel as real ICMP through `lo`, as in Linux, so with `lo` down a
+//       local sender never hears of them.
+//   icmpSend(h, type, code, info)
+//       icmp_send about the IPv4 packet at pool.start[h] (the caller keeps ownership of `h`), e.g.
+//       port unreachable from UDP when no socket is bound.
+//
+// Not modelled: ICMP rate limiting (icmp_ratelimit / per-peer token buckets only matter for floods),
+// ICMP redirects (send_redirects), PMTU caching, reassembly of datagrams larger than one pool slot,
+// IP options processing beyond copying them (no record-route/timestamp updates, no source routing),
+// multicast, policy routing rules other than the default local/main/default order.
+
+import type { Rng } from '../../core/rng.js';
+import { rd16, rd32, wr16, wr32 } from '../../wire/bytes.js';
+import { csumFull, csumVerifies } from '../../wire/checksum.js';
+import { emitIcmpError } from '../../wire/icmp.js';
+import { checkIpv4Rcv, decrementTtl, IPV4_MF, IPV4_OFFSET_MASK, Ipv4View } from '../../wire/ipv4.js';
+import { macWrite } from '../../wire/mac.js';
+import type { Device } from '../device.js';
+import { DevKind } from '../device.js';
+import { Drop } from '../drop-reason.js';
+import type { L3Handler, Namespace } from '../namespace.js';
+import { PktType } from '../pkt-type.js';
+import { boolSysctl, defineSysctl, intSysctl } from '../sysctl.js';
+import type { World } from '../world.js';
+import { AddrTable, type IfAddr } from './address.js';
+import { Arp } from './arp.js';
+import { ERR, Fib, type RouteSpec, RT_TABLE, RTF, RTN, RTPROT, rtnError, SCOPE } from './fib.js';
+import { NeighParms, NeighTable } from './neighbour.js';
+
+// ---- sysctls (defined once per process; see src/net/sysctl.ts) ------------------------------------
+const int = (min: number, max: number) => intSysctl(min, max);
+defineSysctl({ key: 'net.ipv4.ip_forward', initial: '0', parse: boolSysctl });
+defineSysctl({ key: 'net.ipv4.ip_default_ttl', initial: '64', parse: int(1, 255) });
+defineSysctl({ key: 'net.ipv4.icmp_echo_ignore_all', initial: '0', parse: boolSysctl });
+defineSysctl({ key: 'net.ipv4.icmp_echo_ignore_broadcasts', initial: '1', parse: boolSysctl });
+defineSysctl({ key: 'net.ipv4.icmp_errors_use_inbound_ifaddr', initial: '0', parse: boolSysctl });
+for (const [name, initial, max] of [
+  ['forwarding', '0', 1],
+  ['rp_filter', '0', 2],
+  ['arp_ignore', '0', 8],
+  ['arp_announce', '0', 2],
+  ['arp_accept', '0', 2],
+  ['proxy_arp', '0', 1],
+  ['route_localnet', '0', 1],
+  ['accept_local', '0', 1],
+  ['send_redirects', '1', 1],
+  ['promote_secondaries', '0', 1],
+] as const) {
+  defineSysctl({ key: `net.ipv4.conf.{dev}.${name}`, initial, parse: int(0, max) });
+}
+for (const [name, initial] of [
+  ['base_reachable_time_ms', '30000'],
+  ['base_reachable_time', '30'],
+  ['retrans_time_ms', '1000'],
+  ['delay_first_probe_time', '5'],
+  ['gc_stale_time', '60'],
+  ['mcast_solicit', '3'],
+  ['ucast_solicit', '3'],
+  ['app_solicit', '0'],
+  ['mcast_resolicit', '0'],
+  ['unres_qlen_bytes', '212992'],
+  ['locktime', '100'],
+] as const) {
+  defineSysctl({ key: `net.ipv4.neigh.{dev}.${name}`, initial, parse: int(0, 2147483647) });
+}
+
+const ETH_HLEN = 14;
+const ETH_P_IP = 0x0800;
+const IPPROTO_ICMP = 1;
+const ICMP_ECHOREPLY = 0;
+const ICMP_DEST_UNREACH = 3;
+const ICMP_SOURCE_QUENCH = 4;
+const ICMP_ECHO = 8;
+const ICMP_TIME_EXCEEDED = 11;
+const ICMP_PARAMETERPROB = 12;
+const ICMP_NET_UNREACH = 0;
+const ICMP_HOST_UNREACH = 1;
+const ICMP_PROT_UNREACH = 2;
+const ICMP_FRAG_NEEDED = 4;
+const ICMP_PKT_FILTERED = 13;
+const ICMP_EXC_TTL = 0;
+const S = 1_000_000_000;
+
+/** A transport protocol registered for local delivery (`struct net_protocol`). */
+export interface Ipv4Protocol {
+  /**
+   * `ipprot->handler`: `h` starts at the IPv4 header (Ethernet pulled, trimmed to Total Length);
+   * `l4Off` is the absolute offset of the transport header in `pool.bytesOf(h)`; `dev` is the
+   * receiving device (`lo` for local traffic); `broadcast` is true for broadcast destinations. The
+   * handler owns `h`.
+   */
+  receive(h: number, dev: Device, l4Off: number, broadcast: boolean): void;
+  /**
+   * `ipprot->err_handler`: an ICMP error quoting a packet of this protocol. `h` is the ICMP packet and
+   * stays owned by the stack (do not end it); the quoted IPv4 header is at `quoteOff` and the quote
+   * ends at `quoteEnd`. `info` is the next-hop MTU for fragmentation needed, the pointer for
+   * parameter problem, 0 otherwise.
+   */
+  error(h: number, quoteOff: number, quoteEnd: number, type: number, code: number, info: number): void;
+}
+
+/** An ICMP datagram socket (`ping_rcv`, `ping_err`), found by echo identifier. */
+export interface PingSocket {
+  /** An echo reply with this socket's identifier; `icmpOff` = ICMP header. The socket owns `h`. */
+  echoReply(h: number, icmpOff: number): void;
+  /** An ICMP error quoting one of its echo requests; `h` stays owned by the stack. */
+  error(h: number, quoteOff: number, quoteEnd: number, type: number, code: number, info: number): void;
+}
+
+/** Result of `routeOutput` (a reusable scratch record). */
+export class OutRoute {
+  routeId = -1;
+  /** RTN_* of the route used. */
+  type = 0;
+  devId = -1;
+  /** Source address to use. */
+  src = 0;
+  /** Next hop: the gateway, or the destination itself. */
+  nexthop = 0;
+  mtu = 0;
+}
+
+function maskOf(plen: number): number {
+  return plen === 0 ? 0 : (0xffffffff << (32 - plen)) >>> 0;
+}
+
+/** Kernel-owned routes (from `fib_add_ifaddr`) carry this internal flag bit. */
+export const RTF_IFADDR = 0x80;
+
+export class Ipv4Stack implements L3Handler {
+  readonly world: World;
+  readonly fib = new Fib();
+  readonly addrs: AddrTable;
+  readonly neigh: NeighTable;
+  readonly arp: Arp;
+  private readonly protocols: (Ipv4Protocol | undefined)[] = [];
+  private readonly pingSockets = new Map<number, PingSocket>();
+  private readonly rng: Rng;
+  private readonly out = new OutRoute();
+  private readonly out2 = new OutRoute();
+  /** Per-bucket IP identification counters (`ip_idents`). */
+  private readonly idents = new Uint16Array(2048);
+  /** pkt_type of the packet being received (for `icmp_send`'s "no errors about broadcasts"). */
+  private curPktType: PktType = PktType.Host;
+  /** Receiving device id of the packet being received, -1 for local output. */
+  private curInDev = -1;
+
+  // Cached sysctls. Per-device values are indexed by world device id and loaded lazily.
+  private defaultTtl = 64;
+  private echoIgnoreAll = 0;
+  private echoIgnoreBroadcasts = 1;
+  private errorsUseInboundIfaddr = 0;
+  private allRpFilter = 0;
+  private allArpIgnore = 0;
+  private allProxyArp = 0;
+  private allRouteLocalnet = 0;
+  private allAcceptLocal = 0;
+  private devLoaded: Uint8Array = new Uint8Array(16);
+  private devForwarding: Uint8Array = new Uint8Array(16);
+  private devRpFilter: Uint8Array = new Uint8Array(16);
+  private devArpIgnore: Uint8Array = new Uint8Array(16);
+  private devProxyArp: Uint8Array = new Uint8Array(16);
+  private devRouteLocalnet: Uint8Array = new Uint8Array(16);
+  private devAcceptLocal: Uint8Array = new Uint8Array(16);
+  private syncingForward = false;
+
+  constructor(readonly ns: Namespace) {
+    this.world = ns.world;
+    this.addrs = new AddrTable(() => this.ns.devices);
+    this.rng = this.world.sim.rng.stream(`ipv4:${ns.name}`);
+    for (let i = 0; i < this.idents.length; i++) this.idents[i] = this.rng.u32() & 0xffff;
+    this.neigh = new NeighTable(this);
+    this.arp = new Arp(this);
+    this.watchSysctls();
+    this.world.onNetdev((ev, dev) => {
+      if (dev.ns !== this.ns) return;
+      if (ev === 'up') this.netdevUp(dev);
+      else if (ev === 'down') this.netdevDown(dev);
+      else if (ev === 'unregister') this.netdevUnregister(dev);
+    });
+  }
+
+  // ==== sysctls ====================================================================================
+  private watchSysctls(): void {
+    const sc = this.ns.sysctl;
+    const reload = (): void => {
+      this.defaultTtl = sc.getInt('net.ipv4.ip_default_ttl');
+      this.echoIgnoreAll = sc.getInt('net.ipv4.icmp_echo_ignore_all');
+      this.echoIgnoreBroadcasts = sc.getInt('net.ipv4.icmp_echo_ignore_broadcasts');
+      this.errorsUseInboundIfaddr = sc.getInt('net.ipv4.icmp_errors_use_inbound_ifaddr');
+      this.allRpFilter = sc.getInt('net.ipv4.conf.all.rp_filter');
+      this.allArpIgnore = sc.getInt('net.ipv4.conf.all.arp_ignore');
+      this.allProxyArp = sc.getInt('net.ipv4.conf.all.proxy_arp');
+      this.allRouteLocalnet = sc.getInt('net.ipv4.conf.all.route_localnet');
+      this.allAcceptLocal = sc.getInt('net.ipv4.conf.all.accept_local');
+      this.devLoaded.fill(0);
+    };
+    reload();
+    for (const k of [
+      'net.ipv4.ip_default_ttl',
+      'net.ipv4.icmp_echo_ignore_all',
+      'net.ipv4.icmp_echo_ignore_broadcasts',
+      'net.ipv4.icmp_errors_use_inbound_ifaddr',
+      'net.ipv4.conf.{dev}.rp_filter',
+      'net.ipv4.conf.{dev}.arp_ignore',
+      'net.ipv4.conf.{dev}.proxy_arp',
+      'net.ipv4.conf.{dev}.route_localnet',
+      'net.ipv4.conf.{dev}.accept_local',
+    ]) {
+      sc.watch(k, reload);
+    }
+    // ip_forward is conf.all.forwarding; writing either sets default and every device
+    // (`inet_forward_change`). Writing one device's forwarding changes only that device.
+    const forwardChange = (v: string): void => {
+      if (this.syncingForward) return;
+      this.syncingForward = true;
+      try {
+        sc.set('net.ipv4.ip_forward', v);
+        sc.set('net.ipv4.conf.all.forwarding', v);
+        sc.set('net.ipv4.conf.default.forwarding', v);
+        for (const d of this.ns.devices) sc.set(`net.ipv4.conf.${d.name}.forwarding`, v);
+      } finally {
+        this.syncingForward = false;
+      }
+      reload();
+    };
+    sc.watch('net.ipv4.ip_forward', (v) => forwardChange(v));
+    sc.watch('net.ipv4.conf.{dev}.forwarding', (v, dev) => {
+      if (dev === 'all') forwardChange(v);
+      else reload();
+    });
+    for (const k of [
+      'base_reachable_time_ms',
+      'base_reachable_time',
+      'retrans_time_ms',
+      'delay_first_probe_time',
+      'gc_stale_time',
+      'mcast_solicit',
+      'ucast_solicit',
+      'app_solicit',
+      'mcast_resolicit',
+      'unres_qlen_bytes',
+      'locktime',
+    ]) {
+      sc.watch(`net.ipv4.neigh.{dev}.${k}`, (v, dev) => {
+        // base_reachable_time (s) and base_reachable_time_ms are two views of one value.
+        if (dev !== null && k === 'base_reachable_time') {
+          const key = `net.ipv4.neigh.${dev}.base_reachable_time_ms`;
+          if (sc.get(key) !== String(Number(v) * 1000)) sc.set(key, String(Number(v) * 1000));
+        } else if (dev !== null && k === 'base_reachable_time_ms') {
+          const key = `net.ipv4.neigh.${dev}.base_reachable_time`;
+          const s = String(Math.floor(Number(v) / 1000));
+          if (sc.get(key) !== s) sc.set(key, s);
+        }
+        this.neigh.parms.length = 0;
+      });
+    }
+  }
+
+  private ensureDev(devId: number): void {
+    if (devId < this.devLoaded.length && this.devLoaded[devId] === 1) return;
+    if (devId >= this.devLoaded.length) {
+      let n = this.devLoaded.length;
+      while (n <= devId) n *= 2;
+      const g = (a: Uint8Array): Uint8Array => {
+        const b = new Uint8Array(n);
+        b.set(a);
+        return b;
+      };
+      this.devLoaded = g(this.devLoaded);
+      this.devForwarding = g(this.devForwarding);
+      this.devRpFilter = g(this.devRpFilter);
+      this.devArpIgnore = g(this.devArpIgnore);
+      this.devProxyArp = g(this.devProxyArp);
+      this.devRouteLocalnet = g(this.devRouteLocalnet);
+      this.devAcceptLocal = g(this.devAcceptLocal);
+    }
+    const dev = this.world.devices[devId]!;
+    const sc = this.ns.sysctl;
+    const base = `net.ipv4.conf.${dev.name}.`;
+    if (!sc.has(`${base}forwarding`)) return;
+    this.devForwarding[devId] = sc.getInt(`${base}forwarding`);
+    this.devRpFilter[devId] = sc.getInt(`${base}rp_filter`);
+    this.devArpIgnore[devId] = sc.getInt(`${base}arp_ignore`);
+    this.devProxyArp[devId] = sc.getInt(`${base}proxy_arp`);
+    this.devRouteLocalnet[devId] = sc.getInt(`${base}route_localnet`);
+    this.devAcceptLocal[devId] = sc.getInt(`${base}accept_local`);
+    this.devLoaded[devId] = 1;
+  }
+
+  /** IN_DEV_FORWARD. */
+  forwardingOn(devId: number): boolean {
+    this.ensureDev(devId);
+    return this.devForwarding[devId] === 1;
+  }
+  /** IN_DEV_RPFILTER: max(all, dev). */
+  rpFilter(devId: number): number {
+    this.ensureDev(devId);
+    const d = this.devRpFilter[devId]!;
+    return d > this.allRpFilter ? d : this.allRpFilter;
+  }
+  /** IN_DEV_ARP_IGNORE: max(all, dev). */
+  arpIgnore(devId: number): number {
+    this.ensureDev(devId);
+    const d = this.devArpIgnore[devId]!;
+    return d > this.allArpIgnore ? d : this.allArpIgnore;
+  }
+  /** IN_DEV_PROXY_ARP: all || dev. */
+  proxyArp(devId: number): boolean {
+    this.ensureDev(devId);
+    return (this.devProxyArp[devId]! | this.allProxyArp) === 1;
+  }
+  /** IN_DEV_ROUTE_LOCALNET: all || dev. */
+  routeLocalnet(devId: number): number {
+    this.ensureDev(devId);
+    return this.devRouteLocalnet[devId]! | this.allRouteLocalnet;
+  }
+  private acceptLocal(devId: number): number {
+    this.ensureDev(devId);
+    return this.devAcceptLocal[devId]! | this.allAcceptLocal;
+  }
+
+  /** Reads net.ipv4.neigh.<dev>.* into parameters (config side, once per device or change). */
+  loadNeighParms(devId: number): NeighParms {
+    const p = new NeighParms();
+    const dev = this.world.devices[devId]!;
+    const sc = this.ns.sysctl;
+    const base = `net.ipv4.neigh.${dev.name}.`;
+    if (sc.has(`${base}retrans_time_ms`)) {
+      p.baseReachableNs = sc.getInt(`${base}base_reachable_time_ms`) * 1_000_000;
+      p.retransNs = sc.getInt(`${base}retrans_time_ms`) * 1_000_000;
+      p.delayProbeNs = sc.getInt(`${base}delay_first_probe_time`) * S;
+      p.gcStaleNs = sc.getInt(`${base}gc_stale_time`) * S;
+      p.mcastProbes = sc.getInt(`${base}mcast_solicit`);
+      p.ucastProbes = sc.getInt(`${base}ucast_solicit`);
+      p.appProbes = sc.getInt(`${base}app_solicit`);
+      p.mcastReprobes = sc.getInt(`${base}mcast_resolicit`);
+      p.unresQlenBytes = sc.getInt(`${base}unres_qlen_bytes`);
+      p.locktimeNs = sc.getInt(`${base}locktime`) * 10_000_000;
+    }
+    // neigh_rand_reach_time: uniform in [base/2, 3·base/2).
+    const base2 = p.baseReachableNs;
+    p.reachableNs = base2 === 0 ? 0 : Math.floor(base2 / 2 + this.rng.float() * base2);
+    return p;
+  }
+
+  // ==== registration ===============================================================================
+  registerProtocol(proto: number, handler: Ipv4Protocol): void {
+    this.protocols[proto] = handler;
+  }
+  registerPingSocket(ident: number, handler: PingSocket): void {
+    this.pingSockets.set(ident, handler);
+  }
+  unregisterPingSocket(ident: number): void {
+    this.pingSockets.delete(ident);
+  }
+
+  // ==== address helpers ============================================================================
+  /** Is `a` a local address of this namespace (a `local` route matches it)? */
+  isLocalAddr(a: number): boolean {
+    const r = this.fib.lookup(a);
+    return r >= 0 && this.fib.type[r] === RTN.Local;
+  }
+
+  // ==== receive: ip_rcv ============================================================================
+  /** `ip_rcv`: `h` starts at the Ethernet header; the IPv4 header is at `l3Off`. */
+  receive(dev: Device, h: number, pktType: PktType, l3Off: number): void {
+    const w = this.world;
+    const pool = w.pool;
+    // ip_rcv_core: "When the interface is in promisc. mode, drop all the crap that it receives".
+    if (pktType === PktType.OtherHost) {
+      w.drop(h, Drop.OtherHost, dev.id);
+      return;
+    }
+    // Pull the link-layer header (skb_pull in eth_type_trans).
+    pool.trimFront(h, l3Off - pool.start[h]!);
+    const u8 = pool.bytesOf(h);
+    const off = pool.start[h]!;
+    if (checkIpv4Rcv(u8, off, off + pool.len[h]!) !== 0) {
+      w.drop(h, Drop.IpHeaderBad, dev.id);
+      return;
+    }
+    const tl = rd16(u8, off + 2);
+    // pskb_trim_rcsum: drop link padding after Total Length.
+    pool.setLength(h, tl);
+    this.curPktType = pktType;
+    this.curInDev = dev.id;
+    // Looped-back packets keep their output route (skb_dst): no input routing, straight to local.
+    if (dev.kind === DevKind.Loopback) {
+      const dst = rd32(u8, off + 16);
+      const r = this.fib.lookup(dst);
+      this.localDeliver(dev, h, r >= 0 && this.fib.type[r] === RTN.Broadcast);
+      return;
+    }
+    this.routeInput(dev, h, pktType);
+  }
+
+  /** `ip_route_input_slow` and the dst->input it selects. */
+  private routeInput(dev: Device, h: number, pktType: PktType): void {
+    const w = this.world;
+    const pool = w.pool;
+    const u8 = pool.bytesOf(h);
+    const off = pool.start[h]!;
+    const src = rd32(u8, off + 12);
+    const dst = rd32(u8, off + 16);
+    const srcTop = src >>> 24;
+    const dstTop = dst >>> 24;
+    // Martian checks, in the kernel's order.
+    if (srcTop >= 224 || src === 0xffffffff) {
+      if (srcTop >= 224 && srcTop < 240) {
+        w.drop(h, Drop.Martian, dev.id);
+        return;
+      }
+      if (src === 0xffffffff) {
+        w.drop(h, Drop.Martian, dev.id);
+        return;
+      }
+    }
+    if (dst === 0xffffffff || (src === 0 && dst === 0)) {
+      // brd_input
+      if (src !== 0 && this.validateSource(dev, src) !== 0) {
+        w.drop(h, Drop.Martian, dev.id);
+        return;
+      }
+      this.localDeliver(dev, h, true);
+      return;
+    }
+    if (srcTop === 0) {
+      w.drop(h, Drop.Martian, dev.id);
+      return;
+    }
+    if (dstTop === 0) {
+      w.drop(h, Drop.Martian, dev.id);
+      return;
+    }
+    if (dstTop === 127 || srcTop === 127) {
+      if (this.routeLocalnet(dev.id) === 0) {
+        w.drop(h, Drop.Martian, dev.id);
+        return;
+      }
+    }
+    if (dstTop >= 224 && dstTop < 240) {
+      // Multicast: no group membership is modelled (ip_check_mc_rcu fails).
+      w.drop(h, Drop.NotDeliverable, dev.id);
+      return;
+    }
+    const fib = this.fib;
+    const r = fib.lookup(dst);
+    const type = r >= 0 ? fib.type[r]! : RTN.Unspec;
+    if (type === RTN.Broadcast) {
+      const bad = this.validateSource(dev, src);
+      if (bad !== 0) {
+        w.drop(h, bad, dev.id);
+        return;
+      }
+      this.localDeliver(dev, h, true);
+      return;
+    }
+    if (type === RTN.Local) {
+      const bad = this.validateSource(dev, src);
+      if (bad !== 0) {
+        w.drop(h, bad, dev.id);
+        return;
+      }
+      this.localDeliver(dev, h, false);
+      return;
+    }
+    const fwd = this.forwardingOn(dev.id);
+    if (r < 0 || type !== RTN.Unicast) {
+      // no_route → ip_error with the lookup's error (EHOSTUNREACH when not forwarding).
+      const err = !fwd ? ERR.EHOSTUNREACH : r < 0 ? ERR.ENETUNREACH : rtnError(type);
+      this.ipError(dev, h, err, fwd);
+      return;
+    }
+    if (!fwd) {
+      this.ipError(dev, h, ERR.EHOSTUNREACH, false);
+      return;
+    }
+    // __mkroute_input: fib_validate_source (rp_filter) for forwarded packets.
+    const bad = this.validateSource(dev, src);
+    if (bad !== 0) {
+      w.drop(h, bad, dev.id);
+      return;
+    }
+    this.forward(dev, h, r, pktType);
+  }
+
+  /**
+   * `fib_validate_source` / `__fib_validate_source`: 0 when acceptable, else the drop reason.
+   * rp_filter 0: only a local source address is refused (unless accept_local). 1 (strict): the
+   * reverse route must leave through the receiving device. 2 (loose): any unicast reverse route.
+   */
+  private validateSource(dev: Device, src: number): Drop | 0 {
+    const rpf = this.rpFilter(dev.id);
+    const fib = this.fib;
+    if (rpf === 0) {
+      if (this.acceptLocal(dev.id) === 0 && this.addrs.isIfAddr(src)) return Drop.Martian;
+      return 0;
+    }
+    const r = fib.lookup(src);
+    if (r < 0) return Drop.RpFilter;
+    const t = fib.type[r]!;
+    if (t !== RTN.Unicast) {
+      if (t === RTN.Local && this.acceptLocal(dev.id) !== 0) return 0;
+      return Drop.Martian;
+    }
+    if (fib.devId[r] === dev.id) return 0;
+    return rpf === 1 ? Drop.RpFilter : 0;
+  }
+
+  /**
+   * `ip_error`: without forwarding the packet is dropped silently (counted as InAddrErrors /
+   * InNoRoutes); with forwarding, host/net unreachable or "packet filtered" (prohibit) is sent back;
+   * blackhole (EINVAL) is silent.
+   */
+  private ipError(dev: Device, h: number, err: number, forwarding: boolean): void {
+    const w = this.world;
+    if (!forwarding) {
+      w.drop(h, Drop.ForwardingDisabled, dev.id);
+      return;
+    }
+    let code = -1;
+    let reason: Drop = Drop.NoRoute;
+    if (err === ERR.EHOSTUNREACH) code = ICMP_HOST_UNREACH;
+    else if (err === ERR.ENETUNREACH) code = ICMP_NET_UNREACH;
+    else if (err === ERR.EACCES) {
+      code = ICMP_PKT_FILTERED;
+      reason = Drop.RouteProhibit;
+    } else reason = Drop.RouteBlackhole;
+    if (code >= 0) this.icmpSend(h, ICMP_DEST_UNREACH, code, 0);
+    w.drop(h, reason, dev.id);
+  }
+
+  // ==== local delivery =============================================================================
+  /** `ip_local_deliver` → `ip_local_deliver_finish` → `ip_protocol_deliver_rcu`. */
+  private localDeliver(dev: Device, h: number, broadcast: boolean): void {
+    const w = this.world;
+    const pool = w.pool;
+    const u8 = pool.bytesOf(h);
+    const off = pool.start[h]!;
+    const ff = rd16(u8, off + 6);
+    if ((ff & (IPV4_MF | IPV4_OFFSET_MASK)) !== 0) {
+      // ip_defrag: reassembly is not modelled yet.
+      w.drop(h, Drop.FragNotReassembled, dev.id);
+      return;
+    }
+    const proto = u8[off + 9]!;
+    const l4Off = off + ((u8[off]! & 0x0f) << 2);
+    if (proto === IPPROTO_ICMP) {
+      this.icmpRcv(dev, h, l4Off, broadcast);
+      return;
+    }
+    const handler = this.protocols[proto];
+    if (handler === undefined) {
+      if (!broadcast) this.icmpSend(h, ICMP_DEST_UNREACH, ICMP_PROT_UNREACH, 0);
+      w.drop(h, Drop.UnhandledProto, dev.id);
+      return;
+    }
+    handler.receive(h, dev, l4Off, broadcast);
+  }
+
+  // ==== forwarding =================================================================================
+  /** `ip_forward` → `ip_forward_finish` → `ip_output`. `r` is the route from input routing. */
+  private forward(inDev: Device, h: number, r: number, pktType: PktType): void {
+    const w = this.world;
+    const pool = w.pool;
+    if (pktType !== PktType.Host) {
+      w.drop(h, Drop.OtherHost, inDev.id);
+      return;
+    }
+    const u8 = pool.bytesOf(h);
+    const off = pool.start[h]!;
+    if (u8[off + 8]! <= 1) {
+      this.icmpSend(h, ICMP_TIME_EXCEEDED, ICMP_EXC_TTL, 0);
+      w.drop(h, Drop.TtlExpired, inDev.id);
+      return;
+    }
+    const fib = this.fib;
+    const outDev = w.devices[fib.devId[r]!]!;
+    const mtu = outDev.mtu;
+    const len = pool.len[h]!;
+    // ip_exceeds_mtu: DF set and too big → fragmentation needed, with the next-hop MTU.
+    if (len > mtu && (u8[off + 6]! & 0x40) !== 0) {
+      this.icmpSend(h, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, mtu);
+      w.drop(h, Drop.MtuExceeded, inDev.id);
+      return;
+    }
+    this.ipv4View.reset(u8, off);
+    decrementTtl(this.ipv4View);
+    const dst = rd32(u8, off + 16);
+    const gw = fib.gw[r]!;
+    this.finishOutput(outDev, h, gw !== 0 ? gw : dst, false);
+  }
+  private readonly ipv4View = new Ipv4View();
+
+  // ==== output =====================================================================================
+  /**
+   * `ip_route_output_key`: routes a locally generated packet. Fills `out`; returns 0 or a negative
+   * errno. `src` 0 = choose; `oifDevId` -1 = any device (only used for limited broadcast).
+   */
+  routeOutput(dst: number, src: number, oifDevId: number, out: OutRoute): number {
+    const fib = this.fib;
+    const w = this.world;
+    if (src !== 0 && !this.addrs.isIfAddr(src) && !this.isLocalAddr(src)) return ERR.ENETUNREACH;
+    if (dst === 0xffffffff && oifDevId >= 0) {
+      const dev = w.devices[oifDevId]!;
+      out.routeId = -1;
+      out.type = RTN.Broadcast;
+      out.devId = oifDevId;
+      out.nexthop = dst;
+      out.src = src !== 0 ? src : this.addrs.selectAddr(dev, 0, SCOPE.Link);
+      out.mtu = dev.mtu;
+      return 0;
+    }
+    const r = fib.lookup(dst);
+    if (r < 0) return ERR.ENETUNREACH;
+    const type = fib.type[r]!;
+    out.routeId = r;
+    if (type === RTN.Local) {
+      out.type = RTN.Local;
+      out.devId = this.ns.lo.id;
+      out.nexthop = dst;
+      out.src = src !== 0 ? src : fib.prefsrc[r] !== 0 ? fib.prefsrc[r]! : dst;
+      out.mtu = this.ns.lo.mtu;
+      return 0;
+    }
+    if (type !== RTN.Unicast && type !== RTN.Broadcast) return rtnError(type);
+    const devId = fib.devId[r]!;
+    const dev = w.devices[devId]!;
+    out.type = dst === 0xffffffff ? RTN.Broadcast : type;
+    out.devId = devId;
+    out.nexthop = type === RTN.Unicast && fib.gw[r] !== 0 ? fib.gw[r]! : dst;
+    out.src = src !== 0 ? src : fib.saddr[r]!;
+    out.mtu = dev.mtu;
+    return 0;
+  }
+
+  /** `ip_select_ident` for a packet that may be fragmented: per-(src, dst, proto) counters. */
+  private selectIdent(src: number, dst: number, proto: number): number {
+    const b = (Math.imul(dst ^ Math.imul(src, 0x9e3779b1) ^ proto, 0x85ebca6b) >>> 21) & 2047;
+    const id = this.idents[b]!;
+    this.idents[b] = (id + 1) & 0xffff;
+    return id;
+  }
+
+  /** `ip_local_out` for transports; see the file header for the contract. */
+  sendLocal(h: number): number {
+    const w = this.world;
+    const pool = w.pool;
+    const u8 = pool.bytesOf(h);
+    const off = pool.start[h]!;
+    const src = rd32(u8, off + 12);
+    const dst = rd32(u8, off + 16);
+    const out = this.out;
+    const err = this.routeOutput(dst, src, -1, out);
+    if (err !== 0) {
+      w.drop(
+        h,
+        err === ERR.EINVAL ? Drop.RouteBlackhole : err === ERR.EACCES ? Drop.RouteProhibit : Drop.NoRoute,
+        -1,
+      );
+      return err;
+    }
+    if (src === 0) wr32(u8, off + 12, out.src);
+    if ((u8[off + 6]! & 0x40) === 0) wr16(u8, off + 4, this.selectIdent(out.src, dst, u8[off + 9]!));
+    const hl = (u8[off]! & 0x0f) << 2;
+    wr16(u8, off + 10, 0);
+    wr16(u8, off + 10, csumFull(u8, off, hl));
+    this.curPktType = PktType.Host;
+    this.curInDev = -1;
+    return this.outputRoute(h, out, true);
+  }
+
+  /** `ip_output` → `ip_finish_output` for a routed local packet. */
+  private outputRoute(h: number, out: OutRoute, local: boolean): number {
+    const w = this.world;
+    if (out.type === RTN.Local) {
+      this.loopbackXmit(h);
+      return 0;
+    }
+    const dev = w.devices[out.devId]!;
+    const pool = w.pool;
+    if (pool.len[h]! > dev.mtu) {
+      const u8 = pool.bytesOf(h);
+      if ((u8[pool.start[h]! + 6]! & 0x40) !== 0) {
+        // ip_fragment with DF and !ignore_df: local "fragmentation needed", EMSGSIZE.
+        if (local) this.icmpSend(h, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, dev.mtu);
+        w.drop(h, Drop.MtuExceeded, dev.id);
+        return ERR.EMSGSIZE;
+      }
+    }
+    this.finishOutput(dev, h, out.nexthop, out.type === RTN.Broadcast);
+    return 0;
+  }
+
+  /** `ip_finish_output`: fragments when needed, then neighbour output (or broadcast). */
+  private finishOutput(dev: Device, h: number, nexthop: number, broadcast: boolean): void {
+    const pool = this.world.pool;
+    if (pool.len[h]! > dev.mtu) {
+      this.fragment(dev, h, nexthop, broadcast);
+      return;
+    }
+    if (broadcast) this.xmitTo(dev, h, 0xffff, 0xffffffff);
+    else this.neighOutput(dev, h, nexthop);
+  }
+
+  /** `ip_finish_output2` → `neigh_output`. */
+  private neighOutput(dev: Device, h: number, nexthop: number): void {
+    const neigh = this.neigh;
+    let n = neigh.lookup(dev.id, nexthop);
+    if (n < 0) n = neigh.create(dev, nexthop);
+    if (neigh.eventSend(n, h)) this.xmitTo(dev, h, neigh.macHi[n]!, neigh.macLo[n]!);
+  }
+
+  /** Transmits a frame that waited for entry `n` (called by the neighbour table). */
+  neighTransmit(n: number, h: number): void {
+    const neigh = this.neigh;
+    const dev = this.world.devices[neigh.devId[n]!]!;
+    this.xmitTo(dev, h, neigh.macHi[n]!, neigh.macLo[n]!);
+  }
+
+  /** Pushes the Ethernet header (`neigh_hh_output` / `eth_header`) and hands the frame to `dev`. */
+  private xmitTo(dev: Device, h: number, dHi: number, dLo: number): void {
+    const w = this.world;
+    const pool = w.pool;
+    if (!pool.prepend(h, ETH_HLEN)) {
+      w.drop(h, Drop.NoMemory, dev.id);
+      return;
+    }
+    const u8 = pool.bytesOf(h);
+    const e = pool.start[h]!;
+    macWrite(u8, e, dHi, dLo);
+    macWrite(u8, e + 6, dev.macHi, dev.macLo);
+    wr16(u8, e + 12, ETH_P_IP);
+    dev.xmit(h);
+  }
+
+  /** Sends a local packet through `lo` (the route to a local address leaves via the loopback). */
+  private loopbackXmit(h: number): void {
+    const lo = this.ns.lo;
+    this.xmitTo(lo, h, lo.macHi, lo.macLo);
+  }
+
+  /**
+   * `ip_do_fragment` (slow path): pieces of at most MTU bytes, data in multiples of 8 except the
+   * last, the same Identification; later fragments keep only options with the copy flag (the others
+   * are overwritten with NOOP, `ip_options_fragment`). The original frame is consumed.
+   */
+  private fragment(dev: Device, h: number, nexthop: number, broadcast: boolean): void {
+    const w = this.world;
+    const pool = w.pool;
+    const u8 = pool.bytesOf(h);
+    const off0 = pool.start[h]!;
+    const hl = (u8[off0]! & 0x0f) << 2;
+    const tl = pool.len[h]!;
+    const ff = rd16(u8, off0 + 6);
+    const origMf = (ff & IPV4_MF) !== 0;
+    let offset = (ff & IPV4_OFFSET_MASK) << 3;
+    let left = tl - hl;
+    let ptr = hl;
+    const mtu = dev.mtu;
+    if (mtu - hl < 8) {
+      w.drop(h, Drop.MtuExceeded, dev.id);
+      return;
+    }
+    let first = true;
+    while (left > 0) {
+      let len = left > mtu - hl ? mtu - hl : left;
+      if (len < left) len &= ~7;
+      const f = w.newFrame();
+      const fu8 = pool.bytesOf(f);
+      const src8 = pool.bytesOf(h);
+      const so = pool.start[h]!;
+      pool.setLength(f, hl + len);
+      const fo = pool.start[f]!;
+      for (let i = 0; i < hl; i++) fu8[fo + i] = src8[so + i]!;
+      if (!first) optionsFragment(fu8, fo, hl);
+      for (let i = 0; i < len; i++) fu8[fo + hl + i] = src8[so + ptr + i]!;
+      left -= len;
+      const more = left > 0 || origMf;
+      wr16(fu8, fo + 2, hl + len);
+      wr16(fu8, fo + 6, (offset >>> 3) | (more ? IPV4_MF : 0));
+      wr16(fu8, fo + 10, 0);
+      wr16(fu8, fo + 10, csumFull(fu8, fo, hl));
+      ptr += len;
+      offset += len;
+      first = false;
+      if (broadcast) this.xmitTo(dev, f, 0xffff, 0xffffffff);
+      else this.neighOutput(dev, f, nexthop);
+    }
+    w.consume(h);
+  }
+
+  /** `ipv4_link_failure` for a packet whose neighbour failed: host unreachable to its sender. */
+  linkFailure(h: number): void {
+    this.curPktType = PktType.Host;
+    this.curInDev = -1;
+    this.icmpSend(h, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, 0);
+  }
+
+  // ==== ICMP =======================================================================================
+  /** `icmp_rcv`. `h` starts at the IPv4 header, the ICMP message at `icmpOff`. */
+  private icmpRcv(dev: Device, h: number, icmpOff: number, broadcast: boolean): void {
+    const w = this.world;
+    const pool = w.pool;
+    const u8 = pool.bytesOf(h);
+    const end = pool.start[h]! + pool.len[h]!;
+    const len = end - icmpOff;
+    if (len < 8 || !csumVerifies(u8, icmpOff, len)) {
+      w.drop(h, Drop.L4Malformed, dev.id);
+      return;
+    }
+    const type = u8[icmpOff]!;
+    if (broadcast) {
+      // RFC 1122 3.2.2.6 / 3.2.2.8: echo and timestamp to broadcast may be ignored (default yes).
+      if ((type === ICMP_ECHO || type === 13) && this.echoIgnoreBroadcasts === 1) {
+        w.drop(h, Drop.IcmpDiscard, dev.id);
+        return;
+      }
+      if (type !== ICMP_ECHO && type !== 13 && type !== 17) {
+        w.drop(h, Drop.IcmpDiscard, dev.id);
+        return;
+      }
+    }
+    if (type === ICMP_ECHO) {
+      this.icmpEcho(dev, h, icmpOff, broadcast);
+      return;
+    }
+    if (type === ICMP_ECHOREPLY) {
+      const sock = this.pingSockets.get(rd16(u8, icmpOff + 4));
+      if (sock === undefined) {
+        w.drop(h, Drop.NoSocket, dev.id);
+        return;
+      }
+      sock.echoReply(h, icmpOff);
+      return;
+    }
+    if (
+      type === ICMP_DEST_UNREACH ||
+      type === ICMP_TIME_EXCEEDED ||
+      type === ICMP_PARAMETERPROB ||
+      type === ICMP_SOURCE_QUENCH
+    ) {
+      this.icmpUnreach(dev, h, icmpOff, end);
+      return;
+    }
+    w.drop(h, Drop.IcmpDiscard, dev.id);
+  }
+
+  /** `icmp_unreach` → `icmp_socket_deliver`: hand the error to the owner of the quoted packet. */
+  private icmpUnreach(dev: Device, h: number, icmpOff: number, end: number): void {
+    const w = this.world;
+    const u8 = w.pool.bytesOf(h);
+    const type = u8[icmpOff]!;
+    const code = u8[icmpOff + 1]!;
+    const q = icmpOff + 8;
+    if (end - q < 20) {
+      w.drop(h, Drop.L4Malformed, dev.id);
+      return;
+    }
+    const qhl = (u8[q]! & 0x0f) << 2;
+    if (qhl < 20 || end - q < qhl + 8) {
+      w.drop(h, Drop.L4Malformed, dev.id);
+      return;
+    }
+    let info = 0;
+    if (type === ICMP_DEST_UNREACH && code === ICMP_FRAG_NEEDED) info = rd16(u8, icmpOff + 6);
+    else if (type === ICMP_PARAMETERPROB) info = u8[icmpOff + 4]!;
+    const qproto = u8[q + 9]!;
+    if (qproto === IPPROTO_ICMP) {
+      const qi = q + qhl;
+      if (u8[qi] === ICMP_ECHO) {
+        const sock = this.pingSockets.get(rd16(u8, qi + 4));
+        if (sock !== undefined) sock.error(h, q, end, type, code, info);
+      }
+    } else {
+      const p = this.protocols[qproto];
+      if (p !== undefined) p.error(h, q, end, type, code, info);
+    }
+    w.consume(h);
+  }
+
+  /**
+   * `icmp_echo` → `icmp_reply`: the request's frame becomes the reply in place — addresses swapped
+   * (source = the address asked, or the selected address for a broadcast), type 0, TTL =
+   * ip_default_ttl, TOS kept, DF clear, options dropped.
+   */
+  private icmpEcho(dev: Device, h: number, icmpOff: number, broadcast: boolean): void {
+    const w = this.world;
+    const pool = w.pool;
+    if (this.echoIgnoreAll === 1) {
+      w.drop(h, Drop.IcmpDiscard, dev.id);
+      return;
+    }
+    let u8 = pool.bytesOf(h);
+    let off = pool.start[h]!;
+    const hl = icmpOff - off;
+    if (hl > 20) {
+      // Move the fixed header next to the ICMP message and drop the options.
+      for (let i = 19; i >= 0; i--) u8[off + hl - 20 + i] = u8[off + i]!;
+      pool.trimFront(h, hl - 20);
+      u8 = pool.bytesOf(h);
+      off = pool.start[h]!;
+      u8[off] = 0x45;
+    }
+    const reqSrc = rd32(u8, off + 12);
+    const reqDst = rd32(u8, off + 16);
+    const icmpLen = pool.len[h]! - 20;
+    let src = reqDst;
+    if (broadcast) src = this.addrs.selectAddr(dev, reqSrc, SCOPE.Universe);
+    const out = this.out2;
+    if (this.routeOutput(reqSrc, src, -1, out) !== 0) {
+      w.drop(h, Drop.NoRoute, dev.id);
+      return;
+    }
+    wr16(u8, off + 2, 20 + icmpLen);
+    wr16(u8, off + 6, 0);
+    u8[off + 8] = this.defaultTtl;
+    wr32(u8, off + 12, out.src);
+    wr32(u8, off + 16, reqSrc);
+    wr16(u8, off + 4, this.selectIdent(out.src, reqSrc, IPPROTO_ICMP));
+    wr16(u8, off + 10, 0);
+    wr16(u8, off + 10, csumFull(u8, off, 20));
+    const io = off + 20;
+    u8[io] = ICMP_ECHOREPLY;
+    u8[io + 1] = 0;
+    wr16(u8, io + 2, 0);
+    wr16(u8, io + 2, csumFull(u8, io, icmpLen));
+    this.curPktType = PktType.Host;
+    this.outputRoute(h, out, false);
+  }
+
+  /**
+   * `__icmp_send`: an ICMP error about the IPv4 packet at pool.start[h] (the caller keeps `h`).
+   * No error about an ICMP error, a non-first fragment, a broadcast/multicast, or a packet not
+   * received as unicast to us (RFC 1122 3.2.2). Source: the original destination when it was one of
+   * our addresses; otherwise the address routing picks towards the original sender (or the
+   * receiving device's address with icmp_errors_use_inbound_ifaddr). The quote is as much of the
+   * original as fits in 576 bytes.
+   */
+  icmpSend(h: number, type: number, code: number, info: number): void {
+    const w = this.world;
+    const pool = w.pool;
+    let u8 = pool.bytesOf(h);
+    let off = pool.start[h]!;
+    if (this.curPktType !== PktType.Host) return;
+    const ff = rd16(u8, off + 6);
+    if ((ff & IPV4_OFFSET_MASK) !== 0) return;
+    const origSrc = rd32(u8, off + 12);
+    const origDst = rd32(u8, off + 16);
+    const hl = (u8[off]! & 0x0f) << 2;
+    if (origDst === 0xffffffff || origDst >>> 28 === 0xe || origSrc === 0 || origSrc >>> 28 >= 0xe) return;
+    const rd = this.fib.lookup(origDst);
+    const dstLocal = rd >= 0 && this.fib.type[rd] === RTN.Local;
+    if (rd >= 0 && this.fib.type[rd] === RTN.Broadcast) return;
+    if (u8[off + 9] === IPPROTO_ICMP) {
+      if (pool.len[h]! < hl + 1) return;
+      const it = u8[off + hl]!;
+      if (it > 18 || it === 3 || it === 4 || it === 5 || it === 11 || it === 12) return;
+    }
+    let saddr = 0;
+    if (dstLocal) saddr = origDst;
+    else if (this.errorsUseInboundIfaddr === 1 && this.curInDev >= 0) {
+      saddr = this.addrs.selectAddr(w.devices[this.curInDev]!, origSrc, SCOPE.Link);
+    }
+    const out = this.out2;
+    if (this.routeOutput(origSrc, saddr, -1, out) !== 0) return;
+    const origLen = rd16(u8, off + 2) < pool.len[h]! ? rd16(u8, off + 2) : pool.len[h]!;
+    const tos = u8[off + 1]!;
+    const mtu = out.mtu < 576 ? out.mtu : 576;
+    const room = mtu - 20 - 8;
+    if (room <= 20) return;
+    const e = w.newFrame();
+    // The pool may have grown: re-read the original's position.
+    u8 = pool.bytesOf(h);
+    off = pool.start[h]!;
+    const eu8 = pool.bytesOf(e);
+    const eo = pool.start[e]!;
+    const icmpLen = emitIcmpError(type, code, info, u8, off, origLen, eu8, eo + 20, room);
+    pool.setLength(e, 20 + icmpLen);
+    eu8[eo] = 0x45;
+    eu8[eo + 1] = (tos & 0x1e) | 0xc0;
+    wr16(eu8, eo + 2, 20 + icmpLen);
+    wr16(eu8, eo + 4, this.selectIdent(out.src, origSrc, IPPROTO_ICMP));
+    wr16(eu8, eo + 6, 0);
+    eu8[eo + 8] = this.defaultTtl;
+    eu8[eo + 9] = IPPROTO_ICMP;
+    wr32(eu8, eo + 12, out.src);
+    wr32(eu8, eo + 16, origSrc);
+    wr16(eu8, eo + 10, 0);
+    wr16(eu8, eo + 10, csumFull(eu8, eo, 20));
+    this.outputRoute(e, out, false);
+  }
+
+  // ==== configuration: addresses and routes ==========================================================
+  /** `ip addr add`: returns an error message in iproute2's words, or null. */
+  addAddress(ifa: IfAddr): string | null {
+    const err = this.addrs.add(ifa);
+    if (err !== null) return err;
+    this.syncKernelRoutes();
+    return null;
+  }
+
+  /** `ip addr del`. */
+  removeAddress(ifa: IfAddr): void {
+    this.addrs.remove(ifa);
+    this.syncKernelRoutes();
+  }
+
+  /**
+   * `ip route add|replace|append` (`fib_table_insert` after `fib_create_info` / `fib_check_nh`).
+   * Returns the error line iproute2 prints, or null. `spec.devId` -1 with a gateway takes the device
+   * of the connected route to the gateway.
+   */
+  routeAdd(spec: RouteSpec, mode: 'add' | 'replace' | 'append'): string | null {
+    const fib = this.fib;
+    const w = this.world;
+    const s = { ...spec };
+    const isUnicast = s.type === RTN.Unicast;
+    if (isUnicast || s.type === RTN.Local || s.type === RTN.Broadcast) {
+      if (s.gw !== 0) {
+        if ((s.flags & RTF.Onlink) !== 0) {
+          if (s.devId < 0) return 'Error: Nexthop device required for onlink.';
+          if (!w.devices[s.devId]!.adminUp) return 'Error: Nexthop device is not up.';
+          const r = fib.lookup(s.gw);
+          if (r >= 0 && fib.type[r] !== RTN.Unicast) return 'Error: Nexthop has invalid gateway.';
+        } else {
+          // fib_check_nh_v4_gw: the gateway must be reachable through a route of scope >= link.
+          const r = this.lookupMinScope(s.gw, s.scope + 1);
+          if (r < 0 || fib.type[r] !== RTN.Unicast) return 'Error: Nexthop has invalid gateway.';
+          if (s.devId >= 0 && fib.devId[r] !== s.devId) return 'Error: Nexthop has invalid gateway.';
+          s.devId = fib.devId[r]!;
+        }
+        if (!w.devices[s.devId]!.adminUp) return 'Error: Nexthop device is not up.';
+      } else if (s.devId >= 0) {
+        if (!w.devices[s.devId]!.adminUp) return 'Error: Nexthop device is not up.';
+      } else if (isUnicast) {
+        return 'Error: Device only routes must specify a device.';
+      }
+    }
+    const table = fib.getTable(s.table, false);
+    const key = s.plen * 4294967296 + ((s.dst & maskOf(s.plen)) >>> 0);
+    const same = table?.byPrefix.get(key)?.find((id) => fib.metric[id] === s.metric);
+    if (mode === 'add' && same !== undefined) return 'RTNETLINK answers: File exists';
+    if (mode === 'replace' && same !== undefined) fib.remove(same);
+    fib.add(s);
+    this.refreshSaddrs();
+    return null;
+  }
+
+  /** `fib_table_delete`: removes the first route matching every given attribute. */
+  routeDel(m: {
+    table: number;
+    dst: number;
+    plen: number;
+    type?: number;
+    metric?: number;
+    devId?: number;
+    gw?: number;
+    proto?: number;
+    scope?: number;
+    prefsrc?: number;
+  }): string | null {
+    const fib = this.fib;
+    const t = fib.getTable(m.table, false);
+    const list = t?.byPrefix.get(m.plen * 4294967296 + ((m.dst & maskOf(m.plen)) >>> 0));
+    const id = list?.find(
+      (r) =>
+        (m.type === undefined || fib.type[r] === m.type) &&
+        (m.metric === undefined || fib.metric[r] === m.metric) &&
+        (m.devId === undefined || fib.devId[r] === m.devId) &&
+        (m.gw === undefined || fib.gw[r] === m.gw) &&
+        (m.proto === undefined || fib.proto[r] === m.proto) &&
+        (m.scope === undefined || fib.scope[r] === m.scope) &&
+        (m.prefsrc === undefined || fib.prefsrc[r] === m.prefsrc),
+    );
+    if (id === undefined) return 'RTNETLINK answers: No such process';
+    fib.remove(id);
+    return null;
+  }
+
+  /** Config-side lookup that ignores routes of scope below `minScope` (`fib_lookup` with flowi4_scope). */
+  lookupMinScope(addr: number, minScope: number): number {
+    const fib = this.fib;
+    for (const tid of [RT_TABLE.Local, RT_TABLE.Main, RT_TABLE.Default]) {
+      const t = fib.getTable(tid, false);
+      if (t === undefined) continue;
+      for (const p of t.plens) {
+        const list = t.byPrefix.get(p * 4294967296 + ((addr & maskOf(p)) >>> 0));
+        const id = list?.find((r) => fib.scope[r]! >= minScope);
+        if (id !== undefined) return id;
+      }
+    }
+    return -1;
+  }
+
+  private netdevUp(dev: Device): void {
+    if (dev.kind === DevKind.Loopback && this.addrs.list(dev.id).length === 0) {
+      this.addrs.add({
+        devId: dev.id,
+        local: 0x7f000001,
+        plen: 8,
+        broadcast: 0,
+        scope: SCOPE.Host,
+        label: dev.name,
+        secondary: false,
+      });
+    }
+    this.syncKernelRoutes();
+  }
+
+  /** NETDEV_DOWN: routes through the device go (except host scope), neighbours are flushed. */
+  private netdevDown(dev: Device): void {
+    const fib = this.fib;
+    for (const id of fib.allIds()) {
+      if (fib.devId[id] === dev.id && fib.scope[id] !== SCOPE.Host) fib.remove(id);
+    }
+    this.neigh.flushDevice(dev.id, false);
+    this.syncKernelRoutes();
+  }
+
+  private netdevUnregister(dev: Device): void {
+    const fib = this.fib;
+    for (const id of fib.allIds()) if (fib.devId[id] === dev.id) fib.remove(id);
+    this.neigh.flushDevice(dev.id, false);
+    this.neigh.parms[dev.id] = undefined;
+    this.addrs.removeDevice(dev.id);
+    if (dev.id < this.devLoaded.length) this.devLoaded[dev.id] = 0;
+    this.syncKernelRoutes();
+  }
+
+  /**
+   * Recomputes the routes `fib_add_ifaddr` implies for every address and device state, adds the
+   * missing ones, removes the stale ones, then refreshes every route's source address.
+   */
+  syncKernelRoutes(): void {
+    const fib = this.fib;
+    const want = new Map<string, RouteSpec>();
+    const put = (s: RouteSpec): void => {
+      const k = `${s.table}/${s.type}/${s.dst}/${s.plen}/${s.devId}/${s.prefsrc}/${s.scope}`;
+      if (!want.has(k)) want.set(k, s);
+    };
+    for (const dev of this.ns.devices) {
+      for (const ifa of this.addrs.list(dev.id)) {
+        const prim = ifa.secondary ? this.addrs.primaryFor(dev.id, ifa.local, ifa.plen) : ifa;
+        if (prim === undefined) continue;
+        const base = {
+          metric: 0,
+          devId: dev.id,
+          gw: 0,
+          prefsrc: prim.local,
+          proto: RTPROT.Kernel,
+          flags: RTF_IFADDR,
+        };
+        put({ ...base, table: RT_TABLE.Local, type: RTN.Local, dst: ifa.local, plen: 32, scope: SCOPE.Host });
+        if (!dev.adminUp) continue;
+        if (ifa.broadcast !== 0 && ifa.broadcast !== 0xffffffff) {
+          put({
+            ...base,
+            table: RT_TABLE.Local,
+            type: RTN.Broadcast,
+            dst: ifa.broadcast,
+            plen: 32,
+            scope: SCOPE.Link,
+          });
+        }
+        const m = maskOf(ifa.plen);
+        const prefix = (ifa.local & m) >>> 0;
+        if (prefix >>> 24 !== 0 && !ifa.secondary && (prefix !== ifa.local || ifa.plen < 32)) {
+          const lo = dev.kind === DevKind.Loopback;
+          put({
+            ...base,
+            table: lo ? RT_TABLE.Local : RT_TABLE.Main,
+            type: lo ? RTN.Local : RTN.Unicast,
+            dst: prefix,
+            plen: ifa.plen,
+            scope: lo ? SCOPE.Host : SCOPE.Link,
+          });
+          if (ifa.plen < 31) {
+            put({
+              ...base,
+              table: RT_TABLE.Local,
+              type: RTN.Broadcast,
+              dst: (prefix | ~m) >>> 0,
+              plen: 32,
+              scope: SCOPE.Link,
+            });
+          }
+        }
+      }
+    }
+    for (const id of fib.allIds()) {
+      if ((fib.flags[id]! & RTF_IFADDR) === 0) continue;
+      const k = `${fib.table[id]}/${fib.type[id]}/${fib.dst[id]}/${fib.plen[id]}/${fib.devId[id]}/${fib.prefsrc[id]}/${fib.scope[id]}`;
+      if (want.has(k)) want.delete(k);
+      else fib.remove(id);
+    }
+    for (const s of want.values()) fib.add(s);
+    this.refreshSaddrs();
+  }
+
+  /** `fib_info_update_nhc_saddr`: each route's source = prefsrc, else inet_select_addr(dev, gw, scope). */
+  refreshSaddrs(): void {
+    const fib = this.fib;
+    const w = this.world;
+    for (const id of fib.allIds()) {
+      if (fib.prefsrc[id] !== 0) {
+        fib.saddr[id] = fib.prefsrc[id]!;
+        continue;
+      }
+      const devId = fib.devId[id]!;
+      if (devId < 0) {
+        fib.saddr[id] = 0;
+        continue;
+      }
+      fib.saddr[id] = this.addrs.selectAddr(w.devices[devId]!, fib.gw[id]!, fib.scope[id]!);
+    }
+  }
+}
+
+/** `ip_options_fragment`: options without the copy flag become NOOPs in later fragments. */
+function optionsFragment(u8: Uint8Array, off: number, hl: number): void {
+  let p = 20;
+  while (p < hl) {
+    const t = u8[off + p]!;
+    if (t === 0) return;
+    if (t === 1) {
+      p++;
+      continue;
+    }
+    const l = p + 1 < hl ? u8[off + p + 1]! : 0;
+    if (l < 2 || p + l > hl) return;
+    if ((t & 0x80) === 0) for (let i = 0; i < l; i++) u8[off + p + i] = 1;
+    p += l;
+  }
+}
+
+/** The IPv4 stack of a namespace (its `ipv4` handler). */
+export function stackOf(ns: Namespace): Ipv4Stack {
+  const s = ns.ipv4;
+  if (!(s instanceof Ipv4Stack)) throw new Error(`namespace ${ns.name} has no IPv4 stack`);
+  return s;
+}
