@@ -224,6 +224,7 @@ export function list<T>(
     decode(raw, path, ctx) {
       if (!Array.isArray(raw)) return mismatch(ctx, path, expected, raw);
       const out: T[] = [];
+      const before = ctx.issues.length;
       let ok = true;
       const decodeItem = (r: unknown, p: Path): void => {
         const v = item.decode(r, p, ctx);
@@ -238,7 +239,7 @@ export function list<T>(
         if (opts.repeatable && listExpander?.(r, p, ctx, decodeItem)) return;
         decodeItem(r, p);
       });
-      if (!ok) return INVALID;
+      if (!ok || ctx.issues.length > before) return INVALID;
       if (opts.min !== undefined && out.length < opts.min) {
         return ctx.issue(path, `expected at least ${opts.min} item${opts.min === 1 ? '' : 's'}`);
       }
