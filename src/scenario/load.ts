@@ -43,17 +43,23 @@ function issuesToProblems(source: Source, issues: readonly Issue[]): Problem[] {
   return issues.slice(0, MAX_PROBLEMS).map((i) => problemAt(source, i.path, i.message, i.atKey));
 }
 
+/** A hint for the classic mistake: `${…}` unquoted inside a flow mapping, where { } are syntax. */
+function flowHint(source: Source, line: number): string {
+  const l = source.lines[line - 1] ?? '';
+  return /\{[^"']*\$\{/.test(l) ? ' (inside { … } quote strings that contain \u0024{…})' : '';
+}
+
 /** Loads scenario text; `file` names it in messages. Throws ScenarioError. */
 export function loadScenarioText(text: string, file: string, opts: ValidateOptions = {}): LoadedScenario {
   const source = new Source(file, text);
   const syntax = source.syntaxErrors();
   if (syntax.length > 0) {
     throw new ScenarioError(
-      syntax.slice(0, MAX_PROBLEMS).map((e) => ({
+      syntax.slice(0, 1).map((e) => ({
         file,
         pos: e.pos,
         where: '',
-        message: `YAML syntax: ${e.message}`,
+        message: `YAML syntax: ${e.message}${flowHint(source, e.pos.line)}`,
         snippet: source.snippet(e.pos),
       })),
     );

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: scenario text uses ${…} substitution literally
 import { describe, expect, it } from 'vitest';
 import { ScenarioError } from '../../src/scenario/errors.js';
 import { loadScenarioText } from '../../src/scenario/load.js';
