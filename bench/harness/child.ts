@@ -1,6 +1,6 @@
 // The child side of a benchmark: set up one case, measure it, report one JSON line on stdout.
 // Run with --expose-gc so heap figures are taken after a full collection.
-import { PerformanceObserver } from 'node:perf_hooks';
+import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { measure } from './adapter.js';
 import { type CaseResult, findCase, RESULT_PREFIX, type SuiteSpec } from './suite.js';
 
@@ -13,11 +13,17 @@ function fullGc(): void {
   }
 }
 
+/** JS heap plus ArrayBuffer backing stores (typed arrays live outside the JS heap). */
+function memoryInUse(): number {
+  const m = process.memoryUsage();
+  return m.heapUsed + m.arrayBuffers;
+}
+
 export async function runCase(spec: SuiteSpec, id: string, quick: boolean): Promise<void> {
   const { group, name, factory } = findCase(spec, id);
   const { fn, opsPerCall } = factory({ quick });
   fullGc();
-  const heapBefore = process.memoryUsage().heapUsed;
+  const heapBefore = memoryInUse();
 
   const m = await measure(`${spec.name} ${id}`, fn, {
     minTimeS: quick ? 0.02 : 0.1,
@@ -28,23 +34,26 @@ export async function runCase(spec: SuiteSpec, id: string, quick: boolean): Prom
   // Allocation window after timing, so the code is already optimised: heap growth over a fixed number
   // of calls with nothing else running. A scavenge inside the window would hide garbage, so GCs are
   // watched and reported.
+  let w0 = Number.POSITIVE_INFINITY;
+  let w1 = Number.POSITIVE_INFINITY;
   let gcs = 0;
   const obs = new PerformanceObserver((list) => {
-    gcs += list.getEntries().length;
+    for (const e of list.getEntries()) if (e.startTime >= w0 && e.startTime <= w1) gcs++;
   });
   obs.observe({ entryTypes: ['gc'] });
   const calls = Math.max(1, Math.ceil((quick ? 2e4 : 2e5) / opsPerCall));
   fullGc();
   await new Promise((r) => setImmediate(r));
-  gcs = 0;
+  w0 = performance.now();
   const h0 = process.memoryUsage().heapUsed;
   for (let i = 0; i < calls; i++) fn();
   const h1 = process.memoryUsage().heapUsed;
-  await new Promise((r) => setImmediate(r));
+  w1 = performance.now();
+  await new Promise((r) => setTimeout(r, 10)); // GC entries are delivered asynchronously
   obs.disconnect();
 
   fullGc();
-  const heapAfter = process.memoryUsage().heapUsed;
+  const heapAfter = memoryInUse();
   const result: CaseResult = {
     group: group.name,
     case: name,

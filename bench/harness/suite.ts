@@ -55,7 +55,7 @@ export interface CaseResult {
   rmePct: number;
   samples: number;
   opsPerCall: number;
-  /** Heap used after setup and a full GC, and again after measuring and a full GC (bytes). */
+  /** JS heap + ArrayBuffers after setup and a full GC, and again after measuring and a full GC (bytes). */
   heapBefore: number;
   heapAfter: number;
   /** Heap growth per operation over an allocation window with no GC in between (bytes/op). */

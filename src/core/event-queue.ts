@@ -6,31 +6,35 @@
 // set, and they grow by doubling without a fixed cap (up to 2^26 ≈ 67 M pending events, where memory
 // runs out first anyway: ~35 bytes per pending event).
 //
-// Structure (measured, see bench/queue.bench.ts, hold model, ratios against flatqueue in the same run):
+// Structure (measured with bench/queue.bench.ts, hold model, ratios against flatqueue in the same run):
 // an adaptive hybrid of two classic structures.
-//   - Small sets (fewer than `calendarAbove` live events, default 4096): a 4-ary implicit heap over
-//     (time, slot) typed arrays. Four children per node halve the depth of a binary heap and keep the
-//     children in one cache line; sift-up of a fresh event compares time only, since its sequence
-//     number is the largest in the queue.
-//   - Large sets: a one-rung ladder/calendar queue (Brown 1988, "Calendar queues"; Tang, Goh & Thng
-//     2005, "Ladder queue") whose buckets are *unsorted* singly linked lists threaded through a `next`
-//     slot array, in front of the same 4-ary heap acting as the ladder queue's sorted "bottom":
+//   - Tiny sets (at most `calendarAbove` live events, default 256): a binary implicit heap over
+//     (time, slot) typed arrays. The child choice compares times branch-free (the comparison is a coin
+//     flip the CPU cannot predict); the FIFO tie-break on seq sits behind a separate, almost never
+//     taken test. Folding it into the same expression cost ~35 %. A first 4-ary version (branchy
+//     child choice) measured slower than this binary one; a branch-free 4-ary is untried.
+//   - Everything larger: a one-rung ladder/calendar queue (Brown 1988, "Calendar queues"; Tang, Goh &
+//     Thng 2005, "Ladder queue") whose buckets are *unsorted* singly linked lists threaded through a
+//     `next` slot array, in front of the same heap acting as the ladder queue's sorted "bottom":
 //         bottom heap  — every event in buckets <= cur (time < the current bucket's end)
 //         buckets      — the year [base, base + nb·width), one unsorted list per bucket
 //         top          — everything later, an unsorted array with its min/max tracked
 //     Insertion is O(1) (a prepend or an append); when the bottom empties, the next non-empty bucket is
 //     heapified into it (Floyd, O(k)); when the year is used up, the top is redistributed into a new
-//     year sized from the live count (~`bucketSize` events per bucket, the year twice the span of the
-//     top so new events mostly land in buckets directly). A binary heap at 10^6 pays ~20 levels of
+//     year sized from the live count (~`bucketSize` = 8 events per bucket, the year twice the span of
+//     the top so new events mostly land in buckets directly). A binary heap at 10^6 pays ~20 levels of
 //     cache misses per operation; here an event is touched O(1) times.
+//   - popInto leaves the root in place; a following push drops into it and sifts down once
+//     (heapreplace), the common "handler schedules the next event" pattern.
 //   Structure changes are amortised: heap → calendar when the heap doubles past the threshold,
 //   calendar → heap at a year boundary when the live count has fallen below it, a full rebuild when
 //   the buckets hold 4× the count of the last rebuild (the distribution drifted) or when cancelled
 //   entries outnumber live ones. Degenerate inputs (all events at one instant) fall back to the heap,
 //   which stays O(log n) and FIFO-correct.
 //
-// Measured ours / flatqueue, same run, 2-core shared box (numbers in the bench README / results JSON):
-//   N = 1e3 ≈ 1.1×, N = 1e5 ≈ 1.5×, N = 1e6 ≈ 2.2× — see bench/README.md for the latest table.
+// Measured ours / flatqueue, same run, shared 2-core box (bench/results/queue.json has the latest):
+//   N = 1e3: calendar 1.00×, heap 0.77× (hence the low switch threshold);
+//   N = 1e5: 1.96×;  N = 1e6: 1.98×  (heap-only: 0.65× and 0.48×).
 //
 // Cancellation is lazy: `cancel` marks the slot dead and popping skips it. An event id is
 // gen·2^26 + slot, where gen is the slot's generation (bumped when the slot is freed), so a stale id
@@ -80,7 +84,7 @@ export class EventQueue {
   private free: Int32Array;
   private freeLen = 0;
 
-  // Bottom: 4-ary min-heap of (time, slot); ties broken by seqOf[slot].
+  // Bottom: binary min-heap of (time, slot); ties broken by seq (rowF[2·slot + 1]).
   private hTime: Float64Array;
   private hSlot: Int32Array;
   private hLen = 0;
@@ -116,7 +120,7 @@ export class EventQueue {
 
   constructor(options: EventQueueOptions = {}) {
     const cap = Math.max(4, Math.min(SLOT_SPACE, options.initialCapacity ?? 1024));
-    this.calendarAbove = options.calendarAbove ?? 4096;
+    this.calendarAbove = options.calendarAbove ?? 256;
     this.bucketSize = Math.max(1, options.bucketSize ?? 8);
     this.purgeAbove = options.purgeAbove ?? 1024;
     this.cap = cap;
