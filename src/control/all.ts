@@ -2,4 +2,8 @@
 // (the scenario runner and the CLI do) before running command lines.
 import './ip/index.js';
 import './ip/link.js';
+import './ip/addr.js';
+import './ip/route.js';
+import './ip/neigh.js';
+import './bridge.js';
 import './sysctl.js';
