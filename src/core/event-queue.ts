@@ -32,9 +32,9 @@
 //   entries outnumber live ones. Degenerate inputs (all events at one instant) fall back to the heap,
 //   which stays O(log n) and FIFO-correct.
 //
-// Measured ours / flatqueue, same run, shared 2-core box (bench/results/queue.json has the latest):
-//   N = 1e3: calendar 1.00×, heap 0.77× (hence the low switch threshold);
-//   N = 1e5: 1.96×;  N = 1e6: 1.98×  (heap-only: 0.65× and 0.48×).
+// Measured ours / flatqueue, same run, shared 2-core box, two full runs (bench/results/queue.json):
+//   N = 1e3: 0.86–1.00× (heap-only 0.70–0.77×, hence the low switch threshold) — target ≥ 1 not met;
+//   N = 1e5: 1.47–1.96×;  N = 1e6: 1.83–1.98×  (heap-only: 0.36–0.65× and 0.42–0.48×).
 //
 // Cancellation is lazy: `cancel` marks the slot dead and popping skips it. An event id is
 // gen·2^26 + slot, where gen is the slot's generation (bumped when the slot is freed), so a stale id
