@@ -1,0 +1,52 @@
+// The transports of a namespace: its UDP and TCP tables, registered with its IPv4 stack on first use
+// (`inet_init` → `inet_add_protocol(&udp_protocol, IPPROTO_UDP)` / `(&tcp_protocol, IPPROTO_TCP)`).
+//
+// `transportOf(ns)` is the entry point for applications; it is config-time code (a WeakMap lookup),
+// never called per packet.
+
+import type { Ipv4Protocol } from '../ipv4/stack.js';
+import { stackOf } from '../ipv4/stack.js';
+import type { Namespace } from '../namespace.js';
+import type { TransportIp } from './ip-api.js';
+import { PortRange } from './ports.js';
+import { IPPROTO_TCP, TcpTable } from './tcp.js';
+import { IPPROTO_UDP, UdpTable } from './udp.js';
+
+export class Transport {
+  readonly udp: UdpTable;
+  readonly tcp: TcpTable;
+  readonly ports: PortRange;
+
+  constructor(
+    readonly ns: Namespace,
+    readonly ip: TransportIp,
+  ) {
+    this.ports = new PortRange(ns);
+    this.udp = new UdpTable(ns, ip, this.ports);
+    this.tcp = new TcpTable(ns, ip, this.ports);
+    const udp = this.udp;
+    const tcp = this.tcp;
+    const udpProto: Ipv4Protocol = {
+      receive: (h, dev, l4Off, broadcast) => udp.receive(h, dev, l4Off, broadcast),
+      error: (h, qOff, qEnd, type, code, info) => udp.error(h, qOff, qEnd, type, code, info),
+    };
+    const tcpProto: Ipv4Protocol = {
+      receive: (h, dev, l4Off, broadcast) => tcp.receive(h, dev, l4Off, broadcast),
+      error: (h, qOff, qEnd, type, code, info) => tcp.error(h, qOff, qEnd, type, code, info),
+    };
+    ip.registerProtocol(IPPROTO_UDP, udpProto);
+    ip.registerProtocol(IPPROTO_TCP, tcpProto);
+  }
+}
+
+const transports = new WeakMap<Namespace, Transport>();
+
+/** The namespace's transports, created (and registered with its IPv4 stack) on first use. */
+export function transportOf(ns: Namespace): Transport {
+  let t = transports.get(ns);
+  if (t === undefined) {
+    t = new Transport(ns, stackOf(ns));
+    transports.set(ns, t);
+  }
+  return t;
+}
