@@ -62,6 +62,7 @@ export class Simulator {
   private clock = 0;
   private readonly handlers: EventHandler[] = [];
   private readonly kindNames: string[] = [];
+  private readonly kindIds = new Map<string, number>();
   private readonly rec = new EventRecord();
   private hook: EventHook | null = null;
   private stopRequested = false;
@@ -96,11 +97,11 @@ export class Simulator {
 
   /** Registers the one handler of a new event kind; returns the kind number to schedule with. */
   registerKind(name: string, handler: EventHandler): number {
-    if (this.kindNames.includes(name))
-      throw new Error(`event kind ${JSON.stringify(name)} is already registered`);
+    if (this.kindIds.has(name)) throw new Error(`event kind ${JSON.stringify(name)} is already registered`);
     if (this.handlers.length >= MAX_KINDS) throw new RangeError(`more than ${MAX_KINDS} event kinds`);
     this.handlers.push(handler);
     this.kindNames.push(name);
+    this.kindIds.set(name, this.handlers.length - 1);
     return this.handlers.length - 1;
   }
 

@@ -92,6 +92,7 @@ export class World {
   framesConsumed = 0;
   framesDropped = 0;
   private readonly netdevListeners: NetdevListener[] = [];
+  private readonly sharedKinds = new Map<string, number>();
   /** Event kinds registered by the data plane. */
   readonly K: { readonly deliver: number };
 
@@ -109,6 +110,20 @@ export class World {
     this.devices.push(dev);
     this.counters.ensure(this.devices.length);
     return id;
+  }
+
+  /**
+   * The event kind `name`, registered on first use. Subsystems that exist once per namespace (neighbour
+   * tables, TCP) share one kind per world and put the namespace id in the event's target, so the
+   * number of kinds stays constant however many namespaces a topology has (kinds are 16-bit).
+   */
+  sharedKind(name: string, handler: (target: number, arg: number) => void): number {
+    let k = this.sharedKinds.get(name);
+    if (k === undefined) {
+      k = this.sim.registerKind(name, handler);
+      this.sharedKinds.set(name, k);
+    }
+    return k;
   }
 
   /**

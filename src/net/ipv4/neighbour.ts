@@ -128,10 +128,11 @@ export class NeighTable {
   readonly timerKind: number;
 
   constructor(private readonly stack: Ipv4Stack) {
-    const sim = stack.world.sim;
-    this.timerKind = sim.registerKind(`neigh-timer:${stack.ns.name}`, (target, arg) =>
-      this.timer(target, arg),
-    );
+    const world = stack.world;
+    // One kind for every namespace's table: target = namespace id, arg = entry id.
+    this.timerKind = world.sharedKind('neigh-timer', (nsId, id) => {
+      (world.namespaces[nsId]!.ipv4 as Ipv4Stack).neigh.timer(id);
+    });
   }
 
   parmsOf(devId: number): NeighParms {
@@ -301,12 +302,12 @@ export class NeighTable {
     this.delTimer(id);
     const sim = this.stack.world.sim;
     const t = when < sim.now ? sim.now : Math.round(when);
-    this.timerId[id] = sim.at(t, this.timerKind, id, this.gen[id]!);
+    this.timerId[id] = sim.at(t, this.timerKind, this.stack.ns.id, id);
   }
 
-  /** `neigh_timer_handler`. */
-  private timer(id: number, gen: number): void {
-    if (this.live[id] !== 1 || this.gen[id] !== gen) return;
+  /** `neigh_timer_handler`. A re-armed or deleted entry's old event was cancelled (`delTimer`). */
+  timer(id: number): void {
+    if (this.live[id] !== 1) return;
     this.timerId[id] = -1;
     const now = this.stack.world.sim.now;
     const state = this.state[id]!;
