@@ -1,0 +1,2 @@
+// Every application module; the scenario runner imports this file (src/scenario/plugins.ts).
+import './register.js';
