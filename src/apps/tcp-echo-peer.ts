@@ -83,8 +83,6 @@ export class TcpEchoPeer implements App, TimerTarget {
   }
 
   private accept(_c: TcpConn): TcpHandler {
-    // biome-ignore lint/complexity/noUselessThisAlias: handlers are plain objects calling back into the app
-
     const self = this;
     if (this.opts.echo === true) {
       return {

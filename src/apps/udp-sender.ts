@@ -8,7 +8,7 @@
 // the ICMP error's name, a send error's name, or 'timeout'), and the recorder's fields: outcome
 // (reply | icmp-error | send-error | timeout), errno, origin, type, code, offender, mtu, local.
 
-import { Errno, errnoErrorName, errnoName, icmpErrorName } from '../net/transport/ip-api.js';
+import { errnoErrorName, errnoName, icmpErrorName } from '../net/transport/ip-api.js';
 import { transportOf } from '../net/transport/transport.js';
 import type { UdpHandler, UdpSocket } from '../net/transport/udp.js';
 import type { World } from '../net/world.js';
