@@ -67,10 +67,20 @@ export const Drop = {
   IcmpDiscard: 29,
   /** A fragment for local delivery: reassembly (ip_defrag) is not modelled. */
   FragNotReassembled: 30,
+  /** VXLAN header invalid: I flag clear or reserved bits set (VXLAN_INVALID_HDR; vxlan_rcv). */
+  VxlanInvalidHdr: 31,
+  /** No vxlan device is open for the packet's VNI on that UDP port (VXLAN_VNI_NOT_FOUND). */
+  VxlanVniNotFound: 32,
+  /** Learning would move a static vxlan FDB entry: the packet is dropped (VXLAN_ENTRY_EXISTS). */
+  VxlanEntryExists: 33,
+  /** No FDB entry and no default destination for the frame (NO_TX_TARGET; vxlan_xmit). */
+  NoTxTarget: 34,
+  /** A decapsulated frame carries the device's own MAC as source (LOCAL_MAC; vxlan_set_mac). */
+  LocalMac: 35,
 } as const;
 export type Drop = (typeof Drop)[keyof typeof Drop];
 
-export const DROP_REASON_COUNT = 31;
+export const DROP_REASON_COUNT = 36;
 
 /** Names as printed in reports; indexed by reason code. */
 export const DROP_REASON_NAMES: readonly string[] = (() => {
