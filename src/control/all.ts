@@ -7,3 +7,6 @@ import './ip/route.js';
 import './ip/neigh.js';
 import './bridge.js';
 import './sysctl.js';
+import './iptables.js';
+import './iptables-restore.js';
+import './iptables-save.js';
