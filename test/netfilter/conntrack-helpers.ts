@@ -187,7 +187,14 @@ export function ipDst(world: World, h: number): number {
   return ((u8[o]! << 24) | (u8[o + 1]! << 16) | (u8[o + 2]! << 8) | u8[o + 3]!) >>> 0;
 }
 
-/** Advances simulated time by running the event loop until `t` ns. */
+const tickKinds = new WeakMap<World, number>();
+/** Advances simulated time to `t` ns (a no-op event at `t` makes the clock get there when idle). */
 export function runUntil(world: World, t: number): void {
+  let k = tickKinds.get(world);
+  if (k === undefined) {
+    k = world.sim.registerKind('test-tick', () => {});
+    tickKinds.set(world, k);
+  }
+  if (t > world.sim.now) world.sim.at(t, k, 0, 0);
   world.sim.run({ until: t });
 }
