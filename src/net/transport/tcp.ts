@@ -1559,6 +1559,29 @@ export class TcpTable {
     if (c.rttTime < 0 || before(ack, seqAdd(c.rttSeq, 1))) return;
     const m = this.world.sim.now - c.rttTime;
     c.rttTime = -1;
+    this.rttUpdate(c, m);
+  }
+
+  /**
+   * RTTM with timestamps (RFC 7323 §4, `tcp_ack_update_rtt` with `rcv_tsecr`): an ACK advancing
+   * snd_una echoes the TSval of the segment that triggered it, so even ACKs of retransmissions give a
+   * sample (milliseconds). This is what resets a backed-off RTO after loss recovery.
+   */
+  private tsRttSample(c: TcpConn, u8: Uint8Array, l4Off: number): boolean {
+    const hl = (u8[l4Off + 12]! >>> 4) * 4;
+    if (hl < TCP_MIN_HEADER_LEN + 12) return false;
+    const p = l4Off + TCP_MIN_HEADER_LEN;
+    if (u8[p] !== TcpOpt.NOP || u8[p + 1] !== TcpOpt.NOP || u8[p + 2] !== TcpOpt.TIMESTAMP) return false;
+    const ecr = rd32(u8, p + 8);
+    if (ecr === 0) return false;
+    const ms = (this.tsNow(c, this.world.sim.now) - ecr) | 0;
+    if (ms < 0) return false;
+    c.rttTime = -1;
+    this.rttUpdate(c, ms * MS);
+    return true;
+  }
+
+  private rttUpdate(c: TcpConn, m: number): void {
     if (c.srtt === 0) {
       c.srtt = m > 0 ? m : 1;
       c.rttvar = m / 2;
@@ -1597,7 +1620,7 @@ export class TcpTable {
       c.bufLen -= dataAcked;
       c.sndUna = ack;
       if (before(c.sndNxt, ack)) c.sndNxt = ack;
-      this.rttSample(c, ack);
+      if (!(c.tsOk && this.tsRttSample(c, u8, l4Off))) this.rttSample(c, ack);
       c.retransmits = 0;
       c.dupAcks = 0;
       // RFC 5681 §3.1: slow start, then congestion avoidance.
