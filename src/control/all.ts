@@ -10,3 +10,4 @@ import './sysctl.js';
 import './iptables.js';
 import './iptables-restore.js';
 import './iptables-save.js';
+import './ipvsadm.js';
