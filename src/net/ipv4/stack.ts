@@ -200,7 +200,7 @@ export class Ipv4Stack implements L3Handler {
     this.neigh = new NeighTable(this);
     this.arp = new Arp(this);
     this.watchSysctls();
-    this.world.onNetdev((ev, dev) => {
+    this.world.onNetdevIn(ns, (ev, dev) => {
       if (dev.ns !== this.ns) return;
       if (ev === 'up') this.netdevUp(dev);
       else if (ev === 'down') this.netdevDown(dev);
