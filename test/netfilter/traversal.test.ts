@@ -177,7 +177,12 @@ describe('Netfilter.run', () => {
   it('the nat hook replaces the nat table slot and can run the table itself', () => {
     const { nf, run } = setup(['iptables -t nat -A PREROUTING -p tcp -j DNAT --to-destination 10.1.1.1']);
     const calls: number[] = [];
-    nf.natTargets = { nat: (kind) => (calls.push(kind), Verdict.Accept) };
+    nf.natTargets = {
+      nat: (kind) => {
+        calls.push(kind);
+        return Verdict.Accept;
+      },
+    };
     expect(run(Hook.PreRouting, tcp(1)).v).toBe(Verdict.Accept);
     expect(calls).toEqual([1]);
     nf.nat = { natHook: () => Verdict.Accept };
