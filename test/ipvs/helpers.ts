@@ -2,6 +2,8 @@
 // with the project's wire emitters, starting at the IPv4 header as LOCAL_IN sees them.
 import { Fwd } from '../../src/ipvs/defs.js';
 import { type DestSpec, Ipvs, IpvsCtx, type ServiceSpec } from '../../src/ipvs/ipvs.js';
+import { Decision, SchedPacket } from '../../src/ipvs/schedulers/scheduler.js';
+import type { Service } from '../../src/ipvs/service.js';
 import type { Namespace } from '../../src/net/namespace.js';
 import { World } from '../../src/net/world.js';
 import { emitIpv4 } from '../../src/wire/ipv4.js';
@@ -188,4 +190,26 @@ export function ipStr(a: number): string {
 /** Advances simulated time by `ns`, running due events (timers). */
 export function advance(world: World, ns: number): void {
   world.sim.run({ until: world.sim.now + ns });
+}
+
+/** A service whose dests are added in `adds` order (so the kernel list is the reverse). */
+export function service(sched: string, adds: Array<[string, number]>, flags = 0) {
+  const d = director();
+  const spec = svcSpec('TCP 10.0.0.1:80', sched, { flags });
+  if (d.ipvs.addService(spec) !== 0) throw new Error('addService');
+  for (const [a, w] of adds)
+    if (d.ipvs.addDest(spec, destSpec(`${a}:80`, w, Fwd.Masq)) !== 0) throw new Error('addDest');
+  const svc = d.ipvs.findService(spec)!;
+  return { d, spec, svc };
+}
+
+export function pick(svc: Service, saddr = '1.1.1.1', sport = 1000, daddr = '10.0.0.1'): string {
+  const p = new SchedPacket();
+  p.proto = 6;
+  p.saddr = ip(saddr);
+  p.sport = sport;
+  p.daddr = ip(daddr);
+  p.dport = 80;
+  const dest = svc.sched!.schedule(svc, p, new Decision());
+  return dest === null ? '-' : ipStr(dest.addr);
 }
