@@ -5,6 +5,7 @@ import './ip/link.js';
 import './ip/addr.js';
 import './ip/route.js';
 import './ip/neigh.js';
+import './ip/link-types/vxlan.js';
 import './bridge.js';
 import './sysctl.js';
 import './iptables.js';

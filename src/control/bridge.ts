@@ -625,7 +625,8 @@ function fdbCmd(ctx: CommandContext, args: readonly string[], o: BrOpts): Comman
   // rtnl_fdb_add / rtnl_fdb_del checks.
   if (dev.kind === DevKind.Loopback)
     throw new CommandError('Error: FDB add only supported for Ethernet devices.', 255);
-  if (a.mac.hi === 0 && a.mac.lo === 0) throw new CommandError(EINVAL, 255);
+  // The all-zeros MAC is refused except as a vxlan default entry (vxlan_fdb_add accepts it).
+  if (a.mac.hi === 0 && a.mac.lo === 0 && (a.master || !isSelfFdb(dev))) throw new CommandError(EINVAL, 255);
   if (a.master) {
     const p = dev.rxHandler;
     if (!(p instanceof BridgePort)) throw new CommandError(EOPNOTSUPP, 255);

@@ -8,7 +8,8 @@
 //
 // 2. `ip link add [generic options] NAME type KIND [ARGS…]`
 //    - `ip link` parses the generic options that precede `type` (address, mtu, txqueuelen, up, …) and
-//      calls `create(ctx, name, args)` with ARGS = the words after `type KIND` only.
+//      calls `create(ctx, name, args, parent)` with ARGS = the words after `type KIND` only and
+//      `parent` = the device of `link DEV` (null without it).
 //    - `create` builds the device, attaches it to `ctx.ns` (`ns.attach(dev)`) and returns it. It throws
 //      `CommandError` with iproute2's/the kernel's wording for bad ARGS and must not leave a half-made
 //      device behind (validate everything first).
@@ -49,8 +50,16 @@ import { type CommandContext, CommandError } from '../command.js';
 
 /** A device kind `ip link add … type KIND` can create. */
 export interface LinkType {
-  /** Creates the device named `name` in `ctx.ns` from the words after `type KIND`; returns it attached. */
-  create(ctx: CommandContext, name: string, args: readonly string[]): Device;
+  /**
+   * Creates the device named `name` in `ctx.ns` from the words after `type KIND`; returns it attached.
+   * `parent` is the device named by `link DEV` (stacked kinds: vlan, macvlan, ipvlan), or null.
+   */
+  create(ctx: CommandContext, name: string, args: readonly string[], parent?: Device | null): Device;
+  /**
+   * What iproute2 prints on stderr for these `type KIND` words while still succeeding (e.g. vxlan's
+   * "destination port not specified" warning). `ip link add` returns it as `stderr` beside `stdout`.
+   */
+  addWarning?(args: readonly string[]): string;
   /** `ip link set DEV type KIND ARGS…` on a device of this kind. */
   change?(ctx: CommandContext, dev: Device, args: readonly string[]): void;
   /** `ip -d link show` line for this kind (e.g. `bridge forward_delay 1500 …`), no outer spaces. */

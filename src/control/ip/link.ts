@@ -174,7 +174,7 @@ export function deleteDevice(ctx: CommandContext, dev: Device): void {
   dev.onDelete();
 }
 
-function linkAdd(ctx: CommandContext, args: readonly string[]): CommandResult {
+function linkAdd(ctx: CommandContext, args: readonly string[]): CommandResult & { stderr?: string } {
   const attrs: CommonAttrs = {};
   let typeName: string | undefined;
   let typeArgs: readonly string[] = [];
@@ -216,6 +216,7 @@ function linkAdd(ctx: CommandContext, args: readonly string[]): CommandResult {
   const ns = attrs.netns ?? ctx.ns;
   if (ns.device(name) !== undefined) throw new CommandError('RTNETLINK answers: File exists', 2);
   let dev: Device;
+  let stderr = '';
   if (typeName === 'veth') dev = addVeth(ctx, ns, name, typeArgs);
   else if (typeName === 'dummy') {
     if (typeArgs.length > 0)
@@ -228,14 +229,15 @@ function linkAdd(ctx: CommandContext, args: readonly string[]): CommandResult {
   } else {
     const type = linkType(typeName);
     if (type === undefined) throw new CommandError('Error: Unknown device type.', 2);
-    // `link DEV` names the parent of stacked kinds (vlan, macvlan, vxlan); they read it when they land.
-    if (parent !== undefined) findDevice(ctx.ns, parent);
-    dev = type.create({ world: ctx.world, ns }, name, typeArgs);
+    // `link DEV` names the parent of stacked kinds (vlan, macvlan, ipvlan).
+    const parentDev = parent !== undefined ? findDevice(ctx.ns, parent) : null;
+    stderr = type.addWarning?.(typeArgs) ?? '';
+    dev = type.create({ world: ctx.world, ns }, name, typeArgs, parentDev);
   }
   // Attributes other than name/netns apply to the new device after creation, as rtnl_newlink does.
   const { name: _name, netns: _netns, ...rest } = attrs;
   applyCommon({ world: ctx.world, ns }, dev, rest);
-  return { stdout: '' };
+  return stderr === '' ? { stdout: '' } : { stdout: '', stderr };
 }
 
 /** `type veth [peer [name] NAME [address A] [mtu M] [netns NS]]` — the peer is registered first. */
