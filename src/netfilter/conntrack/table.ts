@@ -101,7 +101,8 @@ export class CtTable {
   private bySrcMask = INITIAL_ROWS - 1;
 
   // ---- index ----
-  private index = new Int32Array(INITIAL_ROWS * 4).fill(EMPTY);
+  private index: Int32Array = new Int32Array(INITIAL_ROWS * 4).fill(EMPTY);
+  private spareIndex: Int32Array | null = null;
   private indexMask = INITIAL_ROWS * 4 - 1;
   private indexUsed = 0; // live keys + tombstones
   /** Tombstones in the index (reported by benches; reset on rebuild). */
@@ -367,7 +368,16 @@ export class CtTable {
   }
 
   private rebuildIndex(size: number): void {
-    this.index = new Int32Array(size).fill(EMPTY);
+    // Same size (clearing tombstones): swap with the spare buffer instead of allocating.
+    const spare = this.spareIndex;
+    if (spare !== null && spare.length === size) {
+      this.spareIndex = this.index;
+      this.index = spare;
+      spare.fill(EMPTY);
+    } else {
+      this.spareIndex = this.index.length === size ? this.index : null;
+      this.index = new Int32Array(size).fill(EMPTY);
+    }
     this.indexMask = size - 1;
     this.indexUsed = 0;
     this.indexTombstones = 0;
