@@ -203,3 +203,41 @@ describe('ipvsadm errors', () => {
     expect(err('ipvsadm -Q').message).toBe('-Q: unknown option');
   });
 });
+
+describe('ipvsadm(8) EXAMPLES', () => {
+  it('Example 1 - simple virtual service: five masq real servers, rr', () => {
+    const { run } = setup();
+    run('ipvsadm -A -t 207.175.44.110:80 -s rr');
+    for (let i = 1; i <= 5; i++) run(`ipvsadm -a -t 207.175.44.110:80 -r 192.168.10.${i}:80 -m`);
+    const out = run('ipvsadm -L -n');
+    expect(out).toContain('TCP  207.175.44.110:80 rr\n');
+    expect(out.match(/Masq {4}1 {6}0 {10}0 {9}\n/g)).toHaveLength(5);
+  });
+
+  it('Example 2 - firewall-mark virtual service', () => {
+    const { run } = setup();
+    run('ipvsadm -A -f 1 -s rr');
+    for (let i = 1; i <= 5; i++) run(`ipvsadm -a -f 1 -r 192.168.10.${i}:0 -m`);
+    expect(run('ipvsadm -L -n').split('\n')[3]).toBe('FWM  1 rr');
+    expect(run('ipvsadm -S -n').split('\n')[1]).toBe('-a -f 1 -r 192.168.10.1:0 -m -w 1');
+  });
+});
+
+describe('ipvsadm -L -c', () => {
+  it('lists entries with protocol, mm:ss expiry, state and the three endpoints', async () => {
+    const { world, ns, run } = setup();
+    run('ipvsadm -A -t 10.0.0.1:80 -s rr -p 60');
+    run('ipvsadm -a -t 10.0.0.1:80 -r 10.0.0.2:80 -m');
+    const { Ipvs, IpvsCtx } = await import('../../src/ipvs/ipvs.js');
+    const { tcpFrame, SYN } = await import('../ipvs/helpers.js');
+    const h = tcpFrame(world, '192.168.0.9:33000', '10.0.0.1:80', SYN);
+    Ipvs.of(ns).schedule(h, world.pool.start[h]!, new IpvsCtx());
+    world.consume(h);
+    expect(run('ipvsadm -L -n -c')).toBe(
+      'IPVS connection entries\n' +
+        'pro expire state       source             virtual            destination\n' +
+        'TCP 01:00  NONE        192.168.0.9:0      10.0.0.1:80        10.0.0.2:80\n' +
+        'TCP 01:00  SYN_RECV    192.168.0.9:33000  10.0.0.1:80        10.0.0.2:80\n',
+    );
+  });
+});
