@@ -1274,6 +1274,13 @@ export class TcpTable {
       return;
     }
 
+    // A retransmitted SYN for a pending passive open: send the SYN-ACK again (`tcp_check_req`).
+    if (c.state === TcpState.SynRecv && isSyn && !isAck && !isRst && seq === c.irs) {
+      this.sendSyn(c, true);
+      w.consume(h);
+      return;
+    }
+
     // --- 1. sequence number check (RFC 9293 §3.10.7.4 first) ---
     const segLen = dataLen + (isSyn ? 1 : 0) + (isFin ? 1 : 0);
     const wnd = c.rcvWnd;
@@ -1315,12 +1322,6 @@ export class TcpTable {
 
     // --- 4. SYN in a synchronized state: challenge ACK (RFC 5961 §4.2) ---
     if (isSyn) {
-      if (c.state === TcpState.SynRecv && seq === c.irs) {
-        // A retransmitted SYN: send the SYN-ACK again (`tcp_check_req`).
-        this.sendSyn(c, true);
-        w.consume(h);
-        return;
-      }
       this.sendAck(c);
       w.drop(h, Drop.TcpInvalid, dev.id);
       return;
