@@ -12,3 +12,4 @@ import './iptables.js';
 import './iptables-restore.js';
 import './iptables-save.js';
 import './ipvsadm.js';
+import './docker.js';

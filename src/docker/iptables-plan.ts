@@ -52,6 +52,15 @@ export const ISOLATION_2 = 'DOCKER-ISOLATION-STAGE-2';
 
 export type CommandSink = (argv: readonly string[]) => void;
 
+/**
+ * libnetwork writes `-d 0/0` for an unspecified host address (port.go setPerPortNAT). netsim's
+ * iptables does not parse `0/0` yet (real iptables reads `0` as 0.0.0.0), so the engine writes the
+ * equivalent `0.0.0.0/0`; iptables-save prints neither, so the installed rule is the same.
+ */
+function anyHostIp(ip: string): string {
+  return ip === '0.0.0.0' || ip === '' ? '0.0.0.0/0' : ip;
+}
+
 function isLoopback4(ip: string): boolean {
   return ip.startsWith('127.');
 }
@@ -365,7 +374,7 @@ export class Firewaller {
       );
     }
     if (b.hostPort !== 0) {
-      const hostIp = b.hostIp === '0.0.0.0' || b.hostIp === '' ? '0/0' : b.hostIp;
+      const hostIp = anyHostIp(b.hostIp);
       const args = [
         '-p',
         b.proto,
@@ -415,7 +424,7 @@ export class Firewaller {
   private port27(n: FwNetwork, b: FwPortBinding, on: boolean): void {
     if (n.internal) return;
     if (b.hostPort !== 0) {
-      const hostIp = b.hostIp === '0.0.0.0' || b.hostIp === '' ? '0/0' : b.hostIp;
+      const hostIp = anyHostIp(b.hostIp);
       const args = [
         '-p',
         b.proto,

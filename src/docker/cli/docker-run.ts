@@ -1,0 +1,99 @@
+// `docker run` / `docker create` (docker/cli cli/command/container/{run,create,opts}.go): the
+// networking flags. `-d` prints the container id; without `-d` netsim behaves as `-d` as well (there
+// is no terminal to attach to).
+
+import type { DockerEngine } from '../engine.js';
+import { CliError } from '../errors.js';
+import type { NetworkRequest, PortRequest } from '../types.js';
+import { flagBool, flagList, flagString, parseFlags } from './args.js';
+import { parseExpose, parsePublish } from './publish.js';
+
+export const RUN_FLAGS = {
+  detach: { short: 'd', kind: 'bool' },
+  interactive: { short: 'i', kind: 'bool' },
+  tty: { short: 't', kind: 'bool' },
+  rm: { kind: 'bool' },
+  name: { kind: 'string' },
+  network: { kind: 'list' },
+  net: { kind: 'list' },
+  ip: { kind: 'string' },
+  'network-alias': { kind: 'list' },
+  'net-alias': { kind: 'list' },
+  link: { kind: 'list' },
+  publish: { short: 'p', kind: 'list' },
+  'publish-all': { short: 'P', kind: 'bool' },
+  expose: { kind: 'list' },
+  hostname: { short: 'h', kind: 'string' },
+  env: { short: 'e', kind: 'list' },
+  restart: { kind: 'string' },
+} as const;
+
+/** Images the engine knows: what they expose (Dockerfile EXPOSE). */
+export interface ImageInfo {
+  readonly exposed: readonly string[];
+}
+
+export function dockerRun(
+  e: DockerEngine,
+  cmd: 'run' | 'create',
+  argv: readonly string[],
+  images: ReadonlyMap<string, ImageInfo>,
+): string {
+  const p = parseFlags(cmd, RUN_FLAGS, argv, false);
+  const image = p.args[0];
+  if (image === undefined)
+    throw new CliError(`"docker ${cmd}" requires at least 1 argument.\nSee 'docker ${cmd} --help'.`);
+  const nets = [...flagList(p, 'network'), ...flagList(p, 'net')];
+  const mode = nets[0] ?? 'bridge';
+  const ports: PortRequest[] = [];
+  for (const spec of flagList(p, 'publish')) ports.push(...parsePublish(spec));
+  const exposed = new Set<string>(images.get(image)?.exposed ?? []);
+  for (const x of flagList(p, 'expose')) for (const y of parseExpose(x)) exposed.add(y);
+  // `-p` also exposes its container ports (opts.go: ports are added to ExposedPorts).
+  for (const r of ports) exposed.add(`${r.containerPort}/${r.proto}`);
+  const ip = flagString(p, 'ip');
+  const aliases = [...flagList(p, 'network-alias'), ...flagList(p, 'net-alias')];
+  const links = flagList(p, 'link');
+  const special = mode === 'host' || mode === 'none' || mode.startsWith('container:');
+  if (special && nets.length > 1) {
+    throw new CliError(
+      'docker: conflicting options: cannot attach both user-defined and non-user-defined network-modes',
+    );
+  }
+  const reqs: NetworkRequest[] = special
+    ? links.length > 0
+      ? [{ network: mode, aliases: [], links }]
+      : []
+    : nets.length === 0
+      ? [{ network: 'bridge', ...(ip !== undefined ? { ipv4: ip } : {}), aliases, links }]
+      : nets.map((n, i) =>
+          i === 0
+            ? { network: n, ...(ip !== undefined ? { ipv4: ip } : {}), aliases, links }
+            : { network: n, aliases: [], links: [] },
+        );
+  const ctr = e.containerCreate({
+    ...(flagString(p, 'name') !== undefined ? { name: flagString(p, 'name')! } : {}),
+    image,
+    cmd: p.args.slice(1),
+    networkMode: mode,
+    networks: reqs,
+    ports: mode === 'host' ? [] : ports,
+    publishAll: mode === 'host' ? false : flagBool(p, 'publish-all'),
+    exposed:
+      mode.startsWith('container:') && flagList(p, 'expose').length === 0 && ports.length === 0
+        ? []
+        : [...exposed],
+  });
+  if (cmd === 'create') return `${ctr.id}\n`;
+  try {
+    e.containerStart(ctr.id);
+  } catch (err) {
+    // A failed start leaves the created container behind, as Docker does.
+    throw err;
+  }
+  let out = '';
+  if (mode === 'host' && (ports.length > 0 || flagBool(p, 'publish-all'))) {
+    out += 'WARNING: Published ports are discarded when using host network mode\n';
+  }
+  return `${out}${ctr.id}\n`;
+}

@@ -1,0 +1,170 @@
+// The `bridge` driver (moby daemon/libnetwork/drivers/bridge/bridge_linux.go and setup_*.go), as the
+// commands its netlink calls amount to.
+//
+// CreateNetwork (createNetwork's setup steps, in order):
+//   setupDevice            ip link add name BR address RANDOM-MAC type bridge   (GenerateRandomMAC)
+//   setupMTU               ip link set dev BR mtu N                  (only if an MTU was configured)
+//   setupBridgeIPv4        ip addr add GW/LEN brd + dev BR
+//   setupIPv4Forwarding    sysctl net.ipv4.ip_forward=1 — and iptables -P FORWARD DROP only if it
+//                          was 0 (setup_ip_forwarding.go: the policy follows a change)
+//   setupLoopbackAddressesRouting  net.ipv4.conf.BR.route_localnet=1   (userland proxy off)
+//   setupIPv4BridgeNetFiltering    net.bridge.bridge-nf-call-iptables=1 (icc off or proxy off)
+//   addfirewallerNetwork   the iptables rules of iptables-plan.ts
+//   setupDeviceUp          ip link set BR up
+// Profile 27 (v27.5.1) orders the iptables rules before the isolation rules and re-arranges
+// DOCKER-USER after each network (controller.go NewNetwork → SetupUserChains).
+//
+// CreateEndpoint + Join: a veth pair `vethXXXXXXX`/`vethYYYYYYY` (netutils.GenerateIfaceName: "veth"
+// + 7 random hex), MTU on both ends when configured, host end enslaved to the bridge, hairpin on
+// when the userland proxy is off (setHairpinMode), host end up; the sandbox (osl) moves the peer
+// into the container namespace, renames it `eth0`, sets the MAC and address, brings it up and adds
+// the default route via the gateway when this endpoint is the sandbox's gateway.
+
+import type { FwNetwork, FwPortBinding } from '../iptables-plan.js';
+import type { ContainerState, EndpointState, NetworkState } from '../types.js';
+import { type CompileContext, type NetworkDriver, registerDriver } from './driver.js';
+
+export const OPT_BRIDGE_NAME = 'com.docker.network.bridge.name';
+export const OPT_ICC = 'com.docker.network.bridge.enable_icc';
+export const OPT_MASQ = 'com.docker.network.bridge.enable_ip_masquerade';
+export const OPT_HOST_BINDING = 'com.docker.network.bridge.host_binding_ipv4';
+export const OPT_GW_MODE = 'com.docker.network.bridge.gateway_mode_ipv4';
+export const OPT_MTU = 'com.docker.network.driver.mtu';
+export const OPT_HOST_IPV4 = 'com.docker.network.host_ipv4';
+export const OPT_DEFAULT_BRIDGE = 'com.docker.network.bridge.default_bridge';
+/** Not a Docker option: the random MAC setupDevice gave the bridge, kept so recompiles agree. */
+export const OPT_NETSIM_MAC = 'netsim.bridge.mac';
+
+export function bridgeName(n: NetworkState): string {
+  return n.options[OPT_BRIDGE_NAME] ?? `br-${n.id.slice(0, 12)}`;
+}
+
+function boolOpt(v: string | undefined, dflt: boolean): boolean {
+  if (v === undefined) return dflt;
+  return v === 'true' || v === '1' || v === 'True' || v === 'TRUE' || v === 't';
+}
+
+export function networkMtu(c: CompileContext, n: NetworkState): number {
+  const v = n.options[OPT_MTU];
+  return v !== undefined ? Number.parseInt(v, 10) : c.config.mtu;
+}
+
+export function gatewayMode(n: NetworkState): string {
+  return n.options[OPT_GW_MODE] ?? 'nat';
+}
+
+export function fwNetwork(n: NetworkState): FwNetwork {
+  const gwm = gatewayMode(n);
+  const subnet = n.ipam?.subnet ?? '';
+  return {
+    ifName: bridgeName(n),
+    internal: n.internal,
+    icc: boolOpt(n.options[OPT_ICC], true),
+    masquerade: boolOpt(n.options[OPT_MASQ], true),
+    prefix: subnet,
+    hostIp: n.options[OPT_HOST_IPV4] ?? '',
+    routed: gwm === 'routed',
+    unprotected: gwm === 'nat-unprotected',
+  };
+}
+
+function fwBindings(ep: EndpointState): FwPortBinding[] {
+  return ep.bindings.map((b) => ({
+    proto: b.proto,
+    ip: b.containerIp,
+    port: b.containerPort,
+    hostIp: b.hostIp,
+    hostPort: b.hostPort,
+  }));
+}
+
+function prefixLen(subnet: string): string {
+  return subnet.slice(subnet.indexOf('/') + 1);
+}
+
+export const bridgeDriver: NetworkDriver = {
+  name: 'bridge',
+
+  createNetwork(c, n) {
+    const br = bridgeName(n);
+    const fwn = fwNetwork(n);
+    const mac = n.options[OPT_NETSIM_MAC];
+    c.host([
+      'ip',
+      'link',
+      'add',
+      'name',
+      br,
+      ...(mac !== undefined ? ['address', mac] : []),
+      'type',
+      'bridge',
+    ]);
+    const mtu = networkMtu(c, n);
+    if (mtu > 0) c.host(['ip', 'link', 'set', 'dev', br, 'mtu', `${mtu}`]);
+    if (n.ipam !== null) {
+      c.host(['ip', 'addr', 'add', `${n.ipam.gateway}/${prefixLen(n.ipam.subnet)}`, 'brd', '+', 'dev', br]);
+    }
+    if (c.config.ipForward && c.profile.id !== '27') {
+      const cur = c.host(['sysctl', '-n', 'net.ipv4.ip_forward']).trim();
+      if (cur !== '1') {
+        c.host(['sysctl', '-w', 'net.ipv4.ip_forward=1']);
+        if (c.fw !== null) c.fw.filterForwardDrop();
+      }
+    }
+    if (!c.config.userlandProxy) c.host(['sysctl', '-w', `net.ipv4.conf.${br}.route_localnet=1`]);
+    const brnf = !fwn.icc || !c.config.userlandProxy;
+    if (c.profile.id === '27') {
+      if (c.fw !== null) c.fw.newNetwork(fwn);
+      if (brnf && c.fw !== null) c.host(['sysctl', '-e', '-w', 'net.bridge.bridge-nf-call-iptables=1']);
+      if (c.fw !== null) c.fw.userChain();
+    } else {
+      if (brnf && c.fw !== null) c.host(['sysctl', '-e', '-w', 'net.bridge.bridge-nf-call-iptables=1']);
+      if (c.fw !== null) c.fw.newNetwork(fwn);
+    }
+    c.host(['ip', 'link', 'set', br, 'up']);
+  },
+
+  deleteNetwork(c, n) {
+    if (c.fw !== null) c.fw.delNetwork(fwNetwork(n));
+    c.host(['ip', 'link', 'del', bridgeName(n)]);
+  },
+
+  join(c, n, ep, ctr) {
+    const br = bridgeName(n);
+    const mtu = networkMtu(c, n);
+    c.host(['ip', 'link', 'add', ep.hostIf, 'type', 'veth', 'peer', 'name', ep.peerIf]);
+    if (mtu > 0) {
+      c.host(['ip', 'link', 'set', ep.hostIf, 'mtu', `${mtu}`]);
+      c.host(['ip', 'link', 'set', ep.peerIf, 'mtu', `${mtu}`]);
+    }
+    c.host(['ip', 'link', 'set', ep.hostIf, 'master', br]);
+    if (!c.config.userlandProxy) c.host(['bridge', 'link', 'set', 'dev', ep.hostIf, 'hairpin', 'on']);
+    c.host(['ip', 'link', 'set', ep.hostIf, 'up']);
+    if (c.fw !== null && ep.ip !== '') c.fw.endpoint(fwNetwork(n), ep.ip, true);
+    // osl: move the peer into the sandbox, rename, address, up.
+    c.host(['ip', 'link', 'set', ep.peerIf, 'netns', ctr.nsName]);
+    c.sandbox(ctr.nsName, ['ip', 'link', 'set', ep.peerIf, 'name', ep.ifName]);
+    c.sandbox(ctr.nsName, ['ip', 'link', 'set', ep.ifName, 'address', ep.mac]);
+    if (ep.ip !== '') {
+      c.sandbox(ctr.nsName, ['ip', 'addr', 'add', `${ep.ip}/${ep.prefixLen}`, 'brd', '+', 'dev', ep.ifName]);
+    }
+    c.sandbox(ctr.nsName, ['ip', 'link', 'set', ep.ifName, 'up']);
+    if (ep.gatewayEp && !n.internal && ep.gateway !== '') {
+      c.sandbox(ctr.nsName, ['ip', 'route', 'add', 'default', 'via', ep.gateway, 'dev', ep.ifName]);
+    }
+  },
+
+  leave(c, n, ep, _ctr) {
+    if (c.fw !== null && ep.ip !== '') c.fw.endpoint(fwNetwork(n), ep.ip, false);
+    // Deleting the host end removes the pair (the sandbox end goes with it).
+    c.host(['ip', 'link', 'del', ep.hostIf]);
+  },
+
+  externalConnectivity(c, n, ep, _ctr, on) {
+    if (c.fw !== null && ep.bindings.length > 0) c.fw.ports(fwNetwork(n), fwBindings(ep), on);
+  },
+};
+
+registerDriver(bridgeDriver);
+
+export type { ContainerState };

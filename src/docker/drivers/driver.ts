@@ -1,0 +1,47 @@
+// The network-driver contract of the engine's compiler (libnetwork driverapi.Driver, reduced to what
+// a compile step needs). A driver turns one unit of engine state into Linux commands through the
+// CompileContext: it never touches the data plane. macvlan/ipvlan/overlay implement the same four
+// calls later; `portsChanged` exists for drivers with external connectivity (bridge).
+
+import type { Firewaller } from '../iptables-plan.js';
+import type { Profile } from '../profiles.js';
+import type { ContainerState, DaemonConfig, EndpointState, NetworkState } from '../types.js';
+
+export interface CompileContext {
+  readonly config: DaemonConfig;
+  readonly profile: Profile;
+  /** Null when dockerd runs with `--iptables=false`. */
+  readonly fw: Firewaller | null;
+  /** Runs a command line (argv) in the host namespace; returns its stdout. */
+  host(argv: readonly string[]): string;
+  /** Runs a command line in a container's sandbox namespace (created on first use). */
+  sandbox(nsName: string, argv: readonly string[]): string;
+}
+
+export interface NetworkDriver {
+  readonly name: string;
+  createNetwork(c: CompileContext, n: NetworkState): void;
+  deleteNetwork(c: CompileContext, n: NetworkState): void;
+  /** CreateEndpoint + Join: the endpoint's interface in the sandbox, addresses, routes. */
+  join(c: CompileContext, n: NetworkState, ep: EndpointState, ctr: ContainerState): void;
+  /** Leave + DeleteEndpoint. */
+  leave(c: CompileContext, n: NetworkState, ep: EndpointState, ctr: ContainerState): void;
+  /** ProgramExternalConnectivity / RevokeExternalConnectivity (the gateway endpoint's ports). */
+  externalConnectivity(
+    c: CompileContext,
+    n: NetworkState,
+    ep: EndpointState,
+    ctr: ContainerState,
+    on: boolean,
+  ): void;
+}
+
+const drivers = new Map<string, NetworkDriver>();
+
+export function registerDriver(d: NetworkDriver): void {
+  drivers.set(d.name, d);
+}
+
+export function driver(name: string): NetworkDriver | undefined {
+  return drivers.get(name);
+}

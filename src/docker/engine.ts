@@ -1,0 +1,872 @@
+// The Docker engine of one host: desired state as an immer tree, `docker …` operations as recipes,
+// and a compiler from patches to the Linux commands libnetwork would run.
+//
+// 1. Every operation (network create, run, stop, …) validates against the current state and then
+//    applies one recipe with `produceWithPatches`. IDs, MACs and veth names are drawn from the host's
+//    seeded stream (`docker:<host>`) inside the recipe, in operation order, so a run is reproducible.
+// 2. The patches name the units that changed — the daemon (`started`), a network, a container's
+//    sandbox, an endpoint — in the order immer reports them (state key order: daemon, networks,
+//    containers, endpoints). compile() visits each unit once and asks its driver for the commands:
+//    network added/removed → createNetwork/deleteNetwork; endpoint added → join + external
+//    connectivity if it is the gateway; removed → revoke + leave; gateway flag flipped → routes/ports.
+// 3. Commands run through the command registry (`ip`, `sysctl`, `bridge`, `iptables`) in the host
+//    namespace or in a container's sandbox namespace. Every command is logged with its namespace.
+//    A tool that is not registered yet (e.g. `iptables` before netfilter lands) is logged as
+//    `applied: false` instead of failing, so the engine stays usable while the data plane grows.
+
+import { enablePatches, type Patch, produceWithPatches } from 'immer';
+import { CommandError, runCommandLine, toolNames } from '../control/command.js';
+import type { Rng } from '../core/rng.js';
+import type { Namespace } from '../net/namespace.js';
+import type { World } from '../net/world.js';
+import { type Cidr, tryParseCidr } from '../wire/ipv4-address.js';
+import {
+  bridgeName,
+  OPT_BRIDGE_NAME,
+  OPT_DEFAULT_BRIDGE,
+  OPT_HOST_BINDING,
+  OPT_ICC,
+  OPT_MASQ,
+  OPT_MTU,
+  OPT_NETSIM_MAC,
+} from './drivers/bridge.js';
+import { type CompileContext, driver } from './drivers/driver.js';
+import './drivers/host.js';
+import './drivers/none.js';
+import { DaemonError } from './errors.js';
+import {
+  emptyIpam,
+  type IpamDraft,
+  LOCAL_DEFAULT_POOLS,
+  maskedString,
+  parsePrefix,
+  prefixContains,
+  releaseAddress,
+  releasePool,
+  requestAddress,
+  requestPool,
+} from './ipam.js';
+import { IptModel } from './ipt-model.js';
+import { Firewaller } from './iptables-plan.js';
+import { allocatePort, type PortDraft, parsePortRange, releasePort } from './port-mapper.js';
+import { profile } from './profiles.js';
+import type {
+  ContainerState,
+  DaemonConfig,
+  EndpointState,
+  EngineState,
+  NetworkRequest,
+  NetworkState,
+  PortBinding,
+  PortRequest,
+} from './types.js';
+
+enablePatches();
+
+export const DEFAULT_CONFIG: DaemonConfig = {
+  profile: 'current',
+  icc: true,
+  ipMasq: true,
+  userlandProxy: true,
+  iptables: true,
+  ipForward: true,
+  ip: '0.0.0.0',
+  mtu: 0,
+  defaultAddressPools: [],
+};
+
+type Draft<T> = T extends readonly (infer U)[]
+  ? Draft<U>[]
+  : T extends object
+    ? { -readonly [K in keyof T]: Draft<T[K]> }
+    : T;
+type StateDraft = Draft<EngineState>;
+
+/** What an image does on the network (a scenario's `images:` entry). */
+export interface ImageSpec {
+  /** Dockerfile EXPOSE: `80/tcp`. */
+  readonly exposed: readonly string[];
+  /** Servers its process starts: `tcp-echo-peer/80`. */
+  readonly serve: readonly string[];
+}
+
+export interface LoggedCommand {
+  /** Namespace name the command ran in. */
+  readonly ns: string;
+  readonly argv: readonly string[];
+  readonly applied: boolean;
+}
+
+export interface NetworkCreateOptions {
+  readonly name: string;
+  readonly driver?: string;
+  readonly subnet?: string;
+  readonly ipRange?: string;
+  readonly gateway?: string;
+  readonly internal?: boolean;
+  readonly attachable?: boolean;
+  readonly options?: Readonly<Record<string, string>>;
+  readonly labels?: Readonly<Record<string, string>>;
+}
+
+export interface ContainerCreateOptions {
+  readonly name?: string;
+  readonly image: string;
+  readonly cmd?: readonly string[];
+  readonly networkMode?: string;
+  /** Networks after the first (repeated `--network`), with their endpoint settings. */
+  readonly networks?: readonly NetworkRequest[];
+  readonly ports?: readonly PortRequest[];
+  readonly publishAll?: boolean;
+  readonly exposed?: readonly string[];
+}
+
+const PREDEFINED = new Set(['bridge', 'host', 'none']);
+
+function quoteArg(a: string): string {
+  return /^[A-Za-z0-9_./:=,+@%-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`;
+}
+
+export class DockerEngine {
+  state: EngineState;
+  readonly model = new IptModel();
+  readonly log: LoggedCommand[] = [];
+  /** Patches of every applied recipe, in order (for reports and tests). */
+  readonly history: Patch[][] = [];
+  /** Images this host knows (a scenario's `images:`): what each exposes and serves. */
+  readonly images = new Map<string, ImageSpec>();
+  private fw: Firewaller | null = null;
+  private readonly rng: Rng;
+
+  constructor(
+    readonly world: World,
+    readonly hostNs: Namespace,
+  ) {
+    this.rng = world.sim.rng.stream(`docker:${hostNs.name}`);
+    this.state = {
+      started: false,
+      config: DEFAULT_CONFIG,
+      networks: {},
+      containers: {},
+      endpoints: {},
+      ipam: emptyIpam(),
+      ports: { used: {}, last: {} },
+      seq: 0,
+    };
+  }
+
+  // --- ids -----------------------------------------------------------------------------------------
+
+  private hex(chars: number): string {
+    let s = '';
+    while (s.length < chars) s += (this.rng.u32() >>> 0).toString(16).padStart(8, '0');
+    return s.slice(0, chars);
+  }
+
+  /** netutils.GenerateRandomMAC: random, locally administered, unicast. */
+  private randomMac(): string {
+    const b = [0, 0, 0, 0, 0, 0].map(() => this.rng.u32() & 0xff);
+    b[0] = (b[0]! & 0xfe) | 0x02;
+    return b.map((x) => x.toString(16).padStart(2, '0')).join(':');
+  }
+
+  // --- applying recipes ----------------------------------------------------------------------------
+
+  private apply(recipe: (d: StateDraft) => void): Patch[] {
+    const prev = this.state;
+    const [next, patches] = produceWithPatches(prev, recipe as (d: EngineState) => void);
+    this.state = next;
+    this.history.push(patches);
+    this.compile(prev, next, patches);
+    return patches;
+  }
+
+  private exec(nsName: string, ns: Namespace, argv: readonly string[]): string {
+    const tool = argv[0]!;
+    if (!toolNames().includes(tool)) {
+      this.log.push({ ns: nsName, argv, applied: false });
+      return '';
+    }
+    this.log.push({ ns: nsName, argv, applied: true });
+    try {
+      return runCommandLine({ world: this.world, ns }, argv.map(quoteArg).join(' ')).stdout;
+    } catch (e) {
+      if (e instanceof CommandError) throw new DaemonError(`${argv.join(' ')}: ${e.message}`);
+      throw e;
+    }
+  }
+
+  private sandboxNs(nsName: string): Namespace {
+    let ns = this.world.namespace(nsName);
+    if (ns === undefined) {
+      ns = this.world.addNamespace(nsName);
+      this.exec(nsName, ns, ['ip', 'link', 'set', 'lo', 'up']);
+    }
+    return ns;
+  }
+
+  private compileContext(): CompileContext {
+    const cfg = this.state.config;
+    return {
+      config: cfg,
+      profile: profile(cfg.profile),
+      fw: this.fw,
+      host: (argv) => this.exec(this.hostNs.name, this.hostNs, argv),
+      sandbox: (nsName, argv) => this.exec(nsName, this.sandboxNs(nsName), argv),
+    };
+  }
+
+  /** Patches → units → driver calls (see the header). */
+  private compile(prev: EngineState, next: EngineState, patches: readonly Patch[]): void {
+    const units: string[] = [];
+    const seen = new Set<string>();
+    for (const p of patches) {
+      const [root, id] = p.path as (string | number)[];
+      let key: string | null = null;
+      if (root === 'started') key = 'daemon';
+      else if (root === 'networks' && id !== undefined) key = `n:${id}`;
+      else if (root === 'containers' && id !== undefined) key = `c:${id}`;
+      else if (root === 'endpoints' && id !== undefined) key = `e:${id}`;
+      if (key !== null && !seen.has(key)) {
+        seen.add(key);
+        units.push(key);
+      }
+    }
+    // Visit order: the daemon first, then added networks, sandboxes and endpoints (in patch order),
+    // removed networks last — a network is deleted only after its endpoints left.
+    const rank = (u: string): number => {
+      if (u === 'daemon') return 0;
+      if (u.startsWith('n:')) return next.networks[u.slice(2)] !== undefined ? 1 : 3;
+      return 2;
+    };
+    units.sort((a, b) => rank(a) - rank(b));
+    let c = this.compileContext();
+    for (const u of units) {
+      const id = u.slice(2);
+      if (u === 'daemon') {
+        if (!prev.started && next.started) this.daemonInit();
+        c = this.compileContext();
+      } else if (u.startsWith('n:')) {
+        const a = prev.networks[id];
+        const b = next.networks[id];
+        if (a === undefined && b !== undefined) driver(b.driver)?.createNetwork(this.compileContext(), b);
+        else if (a !== undefined && b === undefined) driver(a.driver)?.deleteNetwork(c, a);
+      } else if (u.startsWith('c:')) {
+        const b = next.containers[id];
+        if (b?.running && !prev.containers[id]?.running && b.nsName !== this.hostNs.name)
+          this.sandboxNs(b.nsName);
+      } else {
+        const a = prev.endpoints[id];
+        const b = next.endpoints[id];
+        if (a === undefined && b !== undefined) {
+          const n = next.networks[b.networkId]!;
+          const ctr = next.containers[b.containerId]!;
+          driver(n.driver)?.join(c, n, b, ctr);
+          if (b.gatewayEp) driver(n.driver)?.externalConnectivity(c, n, b, ctr, true);
+        } else if (a !== undefined && b === undefined) {
+          const n = prev.networks[a.networkId]!;
+          const ctr = prev.containers[a.containerId]!;
+          if (a.gatewayEp) driver(n.driver)?.externalConnectivity(c, n, a, ctr, false);
+          driver(n.driver)?.leave(c, n, a, ctr);
+        } else if (a !== undefined && b !== undefined && a.gatewayEp !== b.gatewayEp) {
+          const n = next.networks[b.networkId]!;
+          const ctr = next.containers[b.containerId]!;
+          if (b.gatewayEp) {
+            if (!n.internal && b.gateway !== '')
+              c.sandbox(ctr.nsName, ['ip', 'route', 'add', 'default', 'via', b.gateway, 'dev', b.ifName]);
+            driver(n.driver)?.externalConnectivity(c, n, b, ctr, true);
+          } else {
+            driver(n.driver)?.externalConnectivity(c, n, a, ctr, false);
+          }
+        }
+      }
+    }
+  }
+
+  /** Daemon start: the firewaller's chains, DOCKER-USER, and (27) IP forwarding at driver init. */
+  private daemonInit(): void {
+    const cfg = this.state.config;
+    const prof = profile(cfg.profile);
+    const host = (argv: readonly string[]) => this.exec(this.hostNs.name, this.hostNs, argv);
+    this.fw = cfg.iptables
+      ? new Firewaller(
+          this.model,
+          (argv) => {
+            host(argv);
+          },
+          prof,
+          !cfg.userlandProxy,
+        )
+      : null;
+    if (this.fw !== null) {
+      this.fw.init();
+      if (prof.id === '27' && cfg.ipForward) {
+        // v27.5.1 bridge_linux.go configure → setupIPForwarding at driver init.
+        if (host(['sysctl', '-n', 'net.ipv4.ip_forward']).trim() !== '1') {
+          host(['sysctl', '-w', 'net.ipv4.ip_forward=1']);
+          this.fw.filterForwardDrop();
+        }
+      }
+      if (!prof.userChainReturnAndRearrange) this.fw.userChain();
+    }
+  }
+
+  // --- queries -------------------------------------------------------------------------------------
+
+  /** Resolves a network by exact name, full id, or unique id prefix (as the daemon does). */
+  findNetwork(ref: string): NetworkState | undefined {
+    const nets = Object.values(this.state.networks);
+    const byId = nets.find((n) => n.id === ref);
+    if (byId !== undefined) return byId;
+    const byName = nets.find((n) => n.name === ref);
+    if (byName !== undefined) return byName;
+    const pref = nets.filter((n) => n.id.startsWith(ref));
+    return pref.length === 1 ? pref[0] : undefined;
+  }
+
+  network(ref: string): NetworkState {
+    const n = this.findNetwork(ref);
+    if (n === undefined) throw new DaemonError(`network ${ref} not found`);
+    return n;
+  }
+
+  findContainer(ref: string): ContainerState | undefined {
+    const cs = Object.values(this.state.containers);
+    const byId = cs.find((c) => c.id === ref);
+    if (byId !== undefined) return byId;
+    const byName = cs.find((c) => c.name === ref || `/${c.name}` === ref);
+    if (byName !== undefined) return byName;
+    const pref = cs.filter((c) => c.id.startsWith(ref));
+    return pref.length === 1 ? pref[0] : undefined;
+  }
+
+  container(ref: string): ContainerState {
+    const c = this.findContainer(ref);
+    if (c === undefined) throw new DaemonError(`No such container: ${ref}`);
+    return c;
+  }
+
+  endpointsOf(ctr: ContainerState): EndpointState[] {
+    return ctr.endpoints.map((id) => this.state.endpoints[id]!).filter((e) => e !== undefined);
+  }
+
+  /** The host's on-link IPv4 routes (netutils.InferReservedNetworks), via `ip route show`. */
+  private reservedRoutes(): Cidr[] {
+    if (!toolNames().includes('ip')) return [];
+    const out = runCommandLine({ world: this.world, ns: this.hostNs }, 'ip route show').stdout;
+    const res: Cidr[] = [];
+    for (const line of out.split('\n')) {
+      if (!line.includes('scope link')) continue;
+      const first = line.split(' ')[0] ?? '';
+      const c = tryParseCidr(first);
+      if (c !== null && first !== 'default' && c.addr !== 0) res.push(c);
+    }
+    return res;
+  }
+
+  private ephemeralRange(): [number, number] {
+    const sys = this.hostNs.sysctl;
+    return parsePortRange(
+      sys.has('net.ipv4.ip_local_port_range') ? sys.get('net.ipv4.ip_local_port_range') : null,
+    );
+  }
+
+  // --- daemon ----------------------------------------------------------------------------------------
+
+  /** dockerd: starts the daemon with `config`, creating the predefined networks. */
+  startDaemon(config: Partial<DaemonConfig> = {}): void {
+    if (this.state.started) throw new DaemonError('dockerd is already running');
+    const cfg: DaemonConfig = { ...DEFAULT_CONFIG, ...config };
+    const pools = cfg.defaultAddressPools.length > 0 ? cfg.defaultAddressPools : LOCAL_DEFAULT_POOLS;
+    const reserved = this.reservedRoutes();
+    this.apply((d) => {
+      d.config = cfg as Draft<DaemonConfig>;
+      d.started = true;
+      const ipam = d.ipam as IpamDraft;
+      // daemon_unix.go initBridgeDriver: docker0 from --bip, else the first free default pool.
+      let subnet: string;
+      let gateway: string;
+      if (cfg.bip !== undefined) {
+        const bip = parsePrefix(cfg.bip);
+        subnet = requestPool(ipam, { pool: maskedString(bip) }, pools, []);
+        gateway = requestAddress(ipam, subnet, undefined, cfg.bip.slice(0, cfg.bip.indexOf('/')));
+      } else {
+        subnet = requestPool(ipam, {}, pools, reserved);
+        gateway = requestAddress(ipam, subnet, undefined);
+      }
+      const options: Record<string, string> = {
+        [OPT_DEFAULT_BRIDGE]: 'true',
+        [OPT_ICC]: `${cfg.icc}`,
+        [OPT_MASQ]: `${cfg.ipMasq}`,
+        [OPT_HOST_BINDING]: cfg.ip,
+        [OPT_BRIDGE_NAME]: 'docker0',
+        [OPT_MTU]: `${cfg.mtu > 0 ? cfg.mtu : 1500}`,
+        [OPT_NETSIM_MAC]: this.randomMac(),
+      };
+      // Order of creation as in the daemon: none, host, then the default bridge.
+      for (const [name, drv] of [
+        ['none', 'null'],
+        ['host', 'host'],
+      ] as const) {
+        const id = this.hex(64);
+        d.networks[id] = {
+          id,
+          name,
+          driver: drv,
+          internal: false,
+          attachable: false,
+          predefined: true,
+          seq: d.seq++,
+          ipam: null,
+          options: {},
+          labels: {},
+        };
+      }
+      const id = this.hex(64);
+      d.networks[id] = {
+        id,
+        name: 'bridge',
+        driver: 'bridge',
+        internal: false,
+        attachable: false,
+        predefined: true,
+        seq: d.seq++,
+        ipam: { subnet, gateway, userSubnet: false, userGateway: false },
+        options,
+        labels: {},
+      };
+    });
+  }
+
+  private ensureStarted(): void {
+    if (!this.state.started) this.startDaemon();
+  }
+
+  // --- networks ----------------------------------------------------------------------------------
+
+  networkCreate(o: NetworkCreateOptions): NetworkState {
+    this.ensureStarted();
+    const drv = o.driver ?? 'bridge';
+    if (drv !== 'bridge') {
+      throw new DaemonError(`could not find plugin ${drv} in v1 plugin registry: plugin not found`);
+    }
+    if (Object.values(this.state.networks).some((n) => n.name === o.name)) {
+      throw new DaemonError(`network with name ${o.name} already exists`);
+    }
+    const options = { ...(o.options ?? {}) };
+    const brName = options[OPT_BRIDGE_NAME];
+    if (
+      brName !== undefined &&
+      Object.values(this.state.networks).some((n) => n.driver === 'bridge' && bridgeName(n) === brName)
+    ) {
+      throw new DaemonError(`cannot create network (${brName}): networks have same bridge name`);
+    }
+    const gwm = options['com.docker.network.bridge.gateway_mode_ipv4'];
+    if (gwm !== undefined && !['nat', 'nat-unprotected', 'routed', 'isolated'].includes(gwm)) {
+      throw new DaemonError(`unknown gateway mode ${gwm}`);
+    }
+    if (gwm === 'isolated' && o.internal !== true) {
+      throw new DaemonError("gateway mode 'isolated' can only be used for an internal network");
+    }
+    if (o.ipRange !== undefined && o.subnet === undefined) {
+      throw new DaemonError('invalid pool request: invalid address subpool');
+    }
+    const cfg = this.state.config;
+    const pools = cfg.defaultAddressPools.length > 0 ? cfg.defaultAddressPools : LOCAL_DEFAULT_POOLS;
+    const reserved = o.subnet === undefined ? this.reservedRoutes() : [];
+    let created: NetworkState | undefined;
+    this.apply((d) => {
+      const ipam = d.ipam as IpamDraft;
+      const id = this.hex(64);
+      options[OPT_NETSIM_MAC] = this.randomMac();
+      const subnet = requestPool(ipam, { pool: o.subnet, subPool: o.ipRange }, pools, reserved);
+      let gateway: string;
+      try {
+        gateway = requestAddress(ipam, subnet, o.ipRange, o.gateway);
+      } catch (e) {
+        throw new DaemonError(`failed to allocate gateway (${o.gateway ?? ''}): ${(e as Error).message}`);
+      }
+      const n: NetworkState = {
+        id,
+        name: o.name,
+        driver: drv,
+        internal: o.internal ?? false,
+        attachable: o.attachable ?? false,
+        predefined: false,
+        seq: d.seq++,
+        ipam: {
+          subnet,
+          ...(o.ipRange !== undefined ? { ipRange: maskedString(parsePrefix(o.ipRange)) } : {}),
+          gateway,
+          userSubnet: o.subnet !== undefined,
+          userGateway: o.gateway !== undefined,
+        },
+        options,
+        labels: { ...(o.labels ?? {}) },
+      };
+      d.networks[id] = n as Draft<NetworkState>;
+      created = n;
+    });
+    return this.state.networks[created!.id]!;
+  }
+
+  networkRm(ref: string): void {
+    this.ensureStarted();
+    const n = this.network(ref);
+    if (n.predefined) throw new DaemonError(`${n.name} is a pre-defined network and cannot be removed`);
+    const eps = Object.values(this.state.endpoints).filter((e) => e.networkId === n.id);
+    if (eps.length > 0) {
+      const names = eps.map((e) => this.state.containers[e.containerId]!.name);
+      throw new DaemonError(
+        `error while removing network: network ${n.name} has active endpoints (${names.join(', ')})`,
+      );
+    }
+    this.apply((d) => {
+      const ipam = d.ipam as IpamDraft;
+      if (n.ipam !== null) {
+        releaseAddress(ipam, n.ipam.subnet, n.ipam.gateway);
+        releasePool(ipam, n.ipam.subnet, n.ipam.ipRange);
+      }
+      delete d.networks[n.id];
+    });
+  }
+
+  // --- containers -------------------------------------------------------------------------------
+
+  containerCreate(o: ContainerCreateOptions): ContainerState {
+    this.ensureStarted();
+    const mode = o.networkMode ?? 'bridge';
+    const name = o.name;
+    if (name !== undefined) {
+      const other = Object.values(this.state.containers).find((c) => c.name === name);
+      if (other !== undefined) {
+        throw new DaemonError(
+          `Conflict. The container name "/${name}" is already in use by container "${other.id}". You have to remove (or rename) that container to be able to reuse that name.`,
+        );
+      }
+    }
+    const ports = o.ports ?? [];
+    if (mode.startsWith('container:')) {
+      if (ports.length > 0 || o.publishAll === true)
+        throw new DaemonError('conflicting options: port publishing and the container type network mode');
+      if ((o.exposed ?? []).length > 0)
+        throw new DaemonError('conflicting options: port exposing and the container type network mode');
+      if ((o.networks ?? []).some((r) => r.links.length > 0))
+        throw new DaemonError(
+          "conflicting options: container type network can't be used with links. This would result in undefined behavior",
+        );
+      this.container(mode.slice('container:'.length));
+    }
+    if (mode === 'host' && (o.networks ?? []).some((r) => r.links.length > 0)) {
+      throw new DaemonError(
+        "conflicting options: host type networking can't be used with links. This would result in undefined behavior",
+      );
+    }
+    const reqs: NetworkRequest[] = [];
+    if (mode !== 'host' && mode !== 'none' && !mode.startsWith('container:')) {
+      for (const r of o.networks ?? [{ network: mode, aliases: [], links: [] }]) {
+        const n = this.network(r.network);
+        if (n.name === 'bridge' || n.predefined) {
+          const errs: string[] = [];
+          if (r.ipv4 !== undefined)
+            errs.push('user-specified IP address is supported on user-defined networks only');
+          if (r.aliases.length > 0)
+            errs.push('network-scoped aliases are only supported for user-defined networks');
+          if (errs.length > 0) throw new DaemonError(`invalid endpoint settings:\n${errs.join('\n')}`);
+        } else if (r.ipv4 !== undefined && n.ipam !== null) {
+          const inRange =
+            prefixContains(n.ipam.ipRange ?? n.ipam.subnet, r.ipv4) || prefixContains(n.ipam.subnet, r.ipv4);
+          if (!n.ipam.userSubnet) {
+            throw new DaemonError(
+              'invalid endpoint settings:\nuser specified IP address is supported only when connecting to networks with user configured subnets',
+            );
+          }
+          if (!inRange)
+            throw new DaemonError(
+              `invalid endpoint settings:\nno configured subnet or ip-range contain the IP address ${r.ipv4}`,
+            );
+        }
+        reqs.push({ ...r, network: n.name });
+      }
+    }
+    let id = '';
+    this.apply((d) => {
+      id = this.hex(64);
+      const ctrName = name ?? `netsim_${id.slice(0, 6)}`;
+      d.containers[id] = {
+        id,
+        name: ctrName,
+        image: o.image,
+        cmd: [...(o.cmd ?? [])],
+        seq: d.seq++,
+        running: false,
+        networkMode: mode,
+        networks: reqs.map((r) => ({ ...r, aliases: [...r.aliases], links: [...r.links] })),
+        ports: ports.map((p) => ({ ...p })),
+        publishAll: o.publishAll ?? false,
+        exposed: [...(o.exposed ?? [])],
+        sandboxId: '',
+        nsName: '',
+        endpoints: [],
+        exitCode: 0,
+      };
+    });
+    return this.state.containers[id]!;
+  }
+
+  /** Start: a new sandbox, an endpoint per network (IPAM, MAC, veth names), ports on the gateway. */
+  containerStart(ref: string): void {
+    this.ensureStarted();
+    const ctr = this.container(ref);
+    if (ctr.running) return;
+    const mode = ctr.networkMode;
+    let nsName: string;
+    if (mode === 'host') nsName = this.hostNs.name;
+    else if (mode.startsWith('container:')) {
+      const other = this.container(mode.slice('container:'.length));
+      if (!other.running)
+        throw new DaemonError(
+          `cannot join network namespace of a non running container: container ${other.id} is not running`,
+        );
+      nsName = other.nsName;
+    } else nsName = '';
+    const eph = this.ephemeralRange();
+    const prof = profile(this.state.config.profile);
+    this.apply((d) => {
+      const c = d.containers[ctr.id]!;
+      c.running = true;
+      c.sandboxId = this.hex(64);
+      c.nsName = nsName !== '' ? nsName : c.sandboxId.slice(0, 12);
+      c.exitCode = 0;
+      let gatewayChosen = false;
+      ctr.networks.forEach((r, i) => {
+        const n = this.network(r.network);
+        const ep = this.newEndpoint(d, n, ctr, r, `eth${i}`, prof.macFromIp);
+        if (!gatewayChosen && !n.internal) {
+          ep.gatewayEp = true;
+          gatewayChosen = true;
+          ep.bindings = this.bindPorts(d.ports as PortDraft, ctr, n, ep, eph);
+        }
+        d.endpoints[ep.id] = ep;
+        c.endpoints.push(ep.id);
+      });
+    });
+  }
+
+  private newEndpoint(
+    d: StateDraft,
+    n: NetworkState,
+    ctr: ContainerState,
+    r: NetworkRequest,
+    ifName: string,
+    macFromIp: boolean,
+  ): Draft<EndpointState> {
+    const id = this.hex(64);
+    let ip = '';
+    let prefixLen = 0;
+    if (n.ipam !== null) {
+      const ipam = d.ipam as IpamDraft;
+      try {
+        ip = requestAddress(ipam, n.ipam.subnet, r.ipv4 === undefined ? n.ipam.ipRange : undefined, r.ipv4);
+      } catch (e) {
+        if (r.ipv4 === undefined && (e as Error).message === 'no available addresses on this pool') {
+          throw new DaemonError(
+            `no available IPv4 addresses on this network's address pools: ${n.name} (${n.id})`,
+          );
+        }
+        throw e;
+      }
+      prefixLen = parsePrefix(n.ipam.subnet).prefixLen;
+    }
+    const mac =
+      macFromIp && ip !== ''
+        ? `02:42:${ip
+            .split('.')
+            .map((x) => Number(x).toString(16).padStart(2, '0'))
+            .join(':')}`
+        : this.randomMac();
+    return {
+      id,
+      networkId: n.id,
+      containerId: ctr.id,
+      ip,
+      prefixLen,
+      gateway: n.ipam?.gateway ?? '',
+      mac,
+      hostIf: `veth${this.hex(7)}`,
+      peerIf: `veth${this.hex(7)}`,
+      ifName,
+      aliases: [...r.aliases],
+      links: [...r.links],
+      gatewayEp: false,
+      bindings: [],
+    };
+  }
+
+  /** The ports requested by `-p`, `-P` (exposed ports) → bindings on the gateway endpoint. */
+  private bindPorts(
+    ports: PortDraft,
+    ctr: ContainerState,
+    n: NetworkState,
+    ep: Draft<EndpointState>,
+    eph: [number, number],
+  ): PortBinding[] {
+    const dfltIp = n.options[OPT_HOST_BINDING] ?? this.state.config.ip;
+    const reqs: PortRequest[] = [...ctr.ports];
+    if (ctr.publishAll) {
+      for (const e of ctr.exposed) {
+        const [p, proto] = e.split('/') as [string, PortRequest['proto'] | undefined];
+        const port = Number(p);
+        const pr = proto ?? 'tcp';
+        if (!reqs.some((r) => r.containerPort === port && r.proto === pr))
+          reqs.push({ proto: pr, containerPort: port, hostIp: '', hostPortStart: 0, hostPortEnd: 0 });
+      }
+    }
+    const out: PortBinding[] = [];
+    for (const r of reqs) {
+      const hostIp = r.hostIp === '' ? dfltIp : r.hostIp;
+      let hostPort: number;
+      try {
+        hostPort = allocatePort(ports, hostIp, r.proto, r.hostPortStart, r.hostPortEnd, eph);
+      } catch (e) {
+        throw new DaemonError(
+          `driver failed programming external connectivity on endpoint ${ctr.name} (${ep.id}): ${(e as Error).message}`,
+        );
+      }
+      out.push({ proto: r.proto, containerIp: ep.ip, containerPort: r.containerPort, hostIp, hostPort });
+    }
+    return out;
+  }
+
+  containerStop(ref: string, exitCode = 0): void {
+    this.ensureStarted();
+    const ctr = this.container(ref);
+    if (!ctr.running) return;
+    this.apply((d) => {
+      this.releaseEndpoints(d, ctr);
+      const c = d.containers[ctr.id]!;
+      c.running = false;
+      c.endpoints = [];
+      c.exitCode = exitCode;
+    });
+  }
+
+  private releaseEndpoints(d: StateDraft, ctr: ContainerState): void {
+    for (const epId of ctr.endpoints) {
+      const ep = this.state.endpoints[epId];
+      if (ep === undefined) continue;
+      const n = this.state.networks[ep.networkId]!;
+      if (n.ipam !== null && ep.ip !== '') releaseAddress(d.ipam as IpamDraft, n.ipam.subnet, ep.ip);
+      for (const b of ep.bindings) releasePort(d.ports as PortDraft, b.hostIp, b.proto, b.hostPort);
+      delete d.endpoints[epId];
+    }
+  }
+
+  containerRm(ref: string, force: boolean): ContainerState {
+    this.ensureStarted();
+    const ctr = this.container(ref);
+    if (ctr.running && !force) {
+      throw new DaemonError(
+        `cannot remove container "/${ctr.name}": container is running: stop the container before removing or force remove`,
+      );
+    }
+    this.apply((d) => {
+      if (ctr.running) this.releaseEndpoints(d, ctr);
+      delete d.containers[ctr.id];
+    });
+    return ctr;
+  }
+
+  networkConnect(netRef: string, ctrRef: string, r: Omit<NetworkRequest, 'network'>): void {
+    this.ensureStarted();
+    const n = this.network(netRef);
+    const ctr = this.container(ctrRef);
+    if (
+      ctr.networkMode === 'host' ||
+      ctr.networkMode === 'none' ||
+      ctr.networkMode.startsWith('container:')
+    ) {
+      throw new DaemonError(
+        'container sharing network namespace with another container or host cannot be connected to any other network',
+      );
+    }
+    if (ctr.networks.some((x) => x.network === n.name)) {
+      throw new DaemonError(`endpoint with name ${ctr.name} already exists in network ${n.name}`);
+    }
+    const eph = this.ephemeralRange();
+    const prof = profile(this.state.config.profile);
+    this.apply((d) => {
+      const c = d.containers[ctr.id]!;
+      c.networks.push({
+        network: n.name,
+        ...(r.ipv4 !== undefined ? { ipv4: r.ipv4 } : {}),
+        aliases: [...r.aliases],
+        links: [...r.links],
+      });
+      if (!ctr.running) return;
+      const ep = this.newEndpoint(
+        d,
+        n,
+        ctr,
+        { network: n.name, ...r },
+        `eth${ctr.endpoints.length}`,
+        prof.macFromIp,
+      );
+      const hasGw = this.endpointsOf(ctr).some((e) => e.gatewayEp);
+      if (!hasGw && !n.internal) {
+        ep.gatewayEp = true;
+        ep.bindings = this.bindPorts(d.ports as PortDraft, ctr, n, ep, eph);
+      }
+      d.endpoints[ep.id] = ep;
+      c.endpoints.push(ep.id);
+    });
+  }
+
+  networkDisconnect(netRef: string, ctrRef: string): void {
+    this.ensureStarted();
+    const n = this.network(netRef);
+    const ctr = this.container(ctrRef);
+    const i = ctr.networks.findIndex((x) => x.network === n.name);
+    if (i < 0) throw new DaemonError(`container ${ctr.id} is not connected to network ${n.name}`);
+    const eph = this.ephemeralRange();
+    this.apply((d) => {
+      const c = d.containers[ctr.id]!;
+      c.networks.splice(i, 1);
+      const ep = this.endpointsOf(ctr).find((e) => e.networkId === n.id);
+      if (ep === undefined) return;
+      this.releaseEndpoints(d, { ...ctr, endpoints: [ep.id] });
+      c.endpoints = c.endpoints.filter((x) => x !== ep.id);
+      if (ep.gatewayEp) {
+        // The sandbox picks a new gateway endpoint and re-programs the published ports there.
+        for (const id of c.endpoints) {
+          const other = d.endpoints[id]!;
+          const on = this.state.networks[other.networkId]!;
+          if (!on.internal) {
+            other.gatewayEp = true;
+            other.bindings = this.bindPorts(d.ports as PortDraft, ctr, on, other, eph);
+            break;
+          }
+        }
+      }
+    });
+  }
+}
+
+// --- one engine per host namespace -------------------------------------------------------------------
+
+const engines = new WeakMap<Namespace, DockerEngine>();
+
+/** The engine of the host `ns` (created, not started, on first use). */
+export function engineOf(world: World, ns: Namespace): DockerEngine {
+  let e = engines.get(ns);
+  if (e === undefined) {
+    e = new DockerEngine(world, ns);
+    engines.set(ns, e);
+  }
+  return e;
+}
+
+/** The engine of `ns` if one exists (e.g. `ns` is a container sandbox: see `engineOwning`). */
+export function existingEngine(ns: Namespace): DockerEngine | undefined {
+  return engines.get(ns);
+}
