@@ -6,6 +6,7 @@ import './ip/addr.js';
 import './ip/route.js';
 import './ip/neigh.js';
 import './ip/link-types/vxlan.js';
+import './ip/link-types/macvlan.js';
 import './bridge.js';
 import './sysctl.js';
 import './iptables.js';

@@ -7,9 +7,10 @@ import { type CommandContext, CommandError, type CommandResult } from '../comman
 import { type IpOptions, matches, printJson } from './index.js';
 import { linkType, slaveKindOf, slaveType } from './link-types.js';
 
-/** The peer of a veth end, or null. */
-function peerOf(dev: Device): PairedDevice | null {
-  return dev.kind === DevKind.Veth ? ((dev as PairedDevice).peer ?? null) : null;
+/** The peer of a veth end, or the parent (IFLA_LINK) of a stacked device (macvlan, ipvlan, vlan), or null. */
+function peerOf(dev: Device): Device | null {
+  if (dev.kind === DevKind.Veth) return (dev as PairedDevice).peer ?? null;
+  return (dev as { lowerDev?: Device }).lowerDev ?? null;
 }
 
 /** Interface flags in print_link_flags order; NO-CARRIER first and M-DOWN last as iproute2 prints. */
