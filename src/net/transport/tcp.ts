@@ -337,6 +337,9 @@ export class TcpTable {
   private used = 0;
   private readonly listeners = new Map<number, TcpListener[]>();
   private readonly rng: Rng;
+  /** Keys of the ISN and timestamp-offset hashes (`net_secret`, `ts_secret`). */
+  private readonly isnKey: number;
+  private readonly tsKey: number;
   private readonly timerKind: number;
   private readonly out = new IpOut();
   private readonly synOpts = new SynOpts();
@@ -364,6 +367,8 @@ export class TcpTable {
   ) {
     this.world = ns.world;
     this.rng = this.world.sim.rng.stream(`tcp:${ns.name}`);
+    this.isnKey = this.rng.u32();
+    this.tsKey = this.rng.u32();
     this.timerKind = this.world.sim.registerKind(`tcp:${ns.name}:${ns.id}`, (target, arg) =>
       this.timer(target, arg),
     );
@@ -590,10 +595,17 @@ export class TcpTable {
     return c;
   }
 
+  /**
+   * ISN and timestamp offset as `secure_tcp_seq` / `secure_tcp_ts_off` shape them: a keyed hash of
+   * the 4-tuple (of the address pair for the offset) plus, for the ISN, the clock in 64 ns units. So a
+   * new connection on the same 4-tuple starts above the old one's sequence space, which lets a SYN
+   * reopen a TIME_WAIT pair. The keys are drawn once per namespace from its seeded stream.
+   */
   private initConn(c: TcpConn, mtu: number): void {
     const now = this.world.sim.now;
-    c.iss = (this.rng.u32() + Math.floor(now / 64)) >>> 0;
-    c.tsOffset = this.rng.u32();
+    const h4 = this.hash(c.laddr ^ this.isnKey, c.lport, c.raddr, c.rport);
+    c.iss = (h4 + Math.floor(now / 64)) >>> 0;
+    c.tsOffset = this.hash(c.laddr, 0, c.raddr ^ this.tsKey, 0);
     c.advMss = (mtu > 0 ? mtu : 1500) - 40;
     c.buf = new Uint8Array(16384);
     c.bufHead = 0;

@@ -142,7 +142,7 @@ describe('TCP details', () => {
     expectNoLeaks(world);
   });
 
-  it('a SYN for a TIME_WAIT pair with a higher sequence number reopens it (TCP_TW_SYN)', () => {
+  it('a TIME_WAIT pair keeps its local port busy for 60 s (no SO_REUSEADDR)', () => {
     const { world, a, b, B } = vethPair();
     transportOf(b).tcp.listen(0, 80, 8, () => ({
       onPeerClosed: (c) => c.close(),
@@ -165,5 +165,31 @@ describe('TCP details', () => {
     expect(transportOf(a).tcp.connect(B, 80, h, { sport: 40100 })).not.toBeTypeOf('number');
     world.sim.run({ until: 63 * S });
     expect(opened).toEqual(['up', 'up']);
+  });
+
+  it('a new SYN on the 4-tuple of a server-side TIME_WAIT reopens it (TCP_TW_SYN)', () => {
+    const { world, a, b, B } = vethPair();
+    let accepted = 0;
+    transportOf(b).tcp.listen(0, 80, 8, () => {
+      accepted++;
+      return {
+        onConnected: (c) => c.close(), // the server closes first and ends in TIME_WAIT
+      };
+    });
+    const h = { onPeerClosed: (c: TcpConn) => c.close() };
+    transportOf(a).tcp.connect(B, 80, h, { sport: 40200 });
+    world.sim.run({ until: 1 * S });
+    expect(
+      transportOf(b)
+        .tcp.liveConnections()
+        .map((c) => c.stateName),
+    ).toEqual(['TIME-WAIT']);
+    expect(transportOf(a).tcp.liveConnections()).toEqual([]);
+    const again = transportOf(a).tcp.connect(B, 80, h, { sport: 40200 }) as TcpConn;
+    world.sim.run({ until: 1 * S + 1000 });
+    expect(accepted).toBe(2);
+    expect(again.retransmittedSegments).toBe(0);
+    world.sim.run();
+    expectNoLeaks(world);
   });
 });
