@@ -12,5 +12,8 @@ import './sysctl.js';
 import './iptables.js';
 import './iptables-restore.js';
 import './iptables-save.js';
+import './conntrack.js';
+// Connection tracking registers itself in a namespace when its ruleset first needs it.
+import '../netfilter/conntrack/enable.js';
 import './ipvsadm.js';
 import './docker.js';

@@ -5,6 +5,7 @@
 // device's rx handler passed the frame on (`__netif_receive_skb_core` → `deliver_skb`).
 
 import type { Rng } from '../core/rng.js';
+import type { Netfilter } from '../netfilter/hooks.js';
 import type { Device } from './device.js';
 import { Loopback } from './devices/loopback.js';
 import { Drop } from './drop-reason.js';
@@ -38,6 +39,8 @@ export class Namespace {
   readonly lo: Loopback;
   arp: L3Handler;
   ipv4: L3Handler;
+  /** Netfilter of this namespace once something registered a table or hook (`netfilterOf`). */
+  nf: Netfilter | null = null;
   private macRng: Rng | null = null;
   /** Peer namespaces' ids as this namespace numbers them (`link-netnsid`), assigned on first use. */
   private readonly netnsIds = new Map<Namespace, number>();

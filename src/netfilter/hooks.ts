@@ -159,7 +159,11 @@ export class Netfilter {
   }
 
   /** Call after any edit to a table (the command layer does): recomputes `active`. */
+  /** Called after every ruleset change (conntrack registers itself on demand from here). */
+  readonly changeListeners: (() => void)[] = [];
+
   changed(): void {
+    for (const fn of this.changeListeners) fn();
     for (let t = 0; t < 4; t++) this.compiled[t] = null;
     this.active.fill(0);
     for (let hook = 0; hook < HOOK_COUNT; hook++) {
@@ -460,11 +464,25 @@ export class Netfilter {
 const instances = new WeakMap<Namespace, Netfilter>();
 
 /** The namespace's netfilter state, created on first use (until Namespace grows a field for it). */
+const createdHooks: ((nf: Netfilter) => void)[] = [];
+
+/**
+ * Runs `fn` on every Netfilter instance when it is created: the IPv4 layer installs its REJECT and
+ * addrtype callbacks this way, and conntrack its on-demand registration, without this module
+ * importing them.
+ */
+export function onNetfilterCreated(fn: (nf: Netfilter) => void): void {
+  createdHooks.push(fn);
+}
+
 export function netfilterOf(ns: Namespace): Netfilter {
   let nf = instances.get(ns);
   if (nf === undefined) {
     nf = new Netfilter(ns);
     instances.set(ns, nf);
+    // The IPv4 layer reads the field on its hot path instead of the map.
+    ns.nf = nf;
+    for (const fn of createdHooks) fn(nf);
   }
   return nf;
 }

@@ -38,6 +38,10 @@ export class PairedDevice extends Device {
       w.drop(h, Drop.MtuExceeded, this.id);
       return;
     }
+    // dev_forward_skb → skb_scrub_packet: the peer sees a fresh skb with no conntrack entry, and
+    // crossing into another namespace also clears the mark.
+    w.pool.ctId[h] = -1;
+    if (peer.ns !== this.ns) w.pool.mark[h] = 0;
     this.txDir!.transmit(h);
   }
 

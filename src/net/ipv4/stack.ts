@@ -38,6 +38,8 @@
 // multicast, policy routing rules other than the default local/main/default order.
 
 import type { Rng } from '../../core/rng.js';
+import { Hook } from '../../netfilter/hook-id.js';
+import { Verdict } from '../../netfilter/verdict.js';
 import { rd16, rd32, wr16, wr32 } from '../../wire/bytes.js';
 import { csumFull, csumVerifies } from '../../wire/checksum.js';
 import { emitIcmpError } from '../../wire/icmp.js';
@@ -54,6 +56,7 @@ import { AddrTable, type IfAddr } from './address.js';
 import { Arp } from './arp.js';
 import { ERR, Fib, type RouteSpec, RT_TABLE, RTF, RTN, RTPROT, rtnError, SCOPE } from './fib.js';
 import { NeighParms, NeighTable } from './neighbour.js';
+import './netfilter-glue.js';
 
 // ---- sysctls (defined once per process; see src/net/sysctl.ts) ------------------------------------
 const int = (min: number, max: number) => intSysctl(min, max);
@@ -174,7 +177,7 @@ export class Ipv4Stack implements L3Handler {
   private curInDev = -1;
 
   // Cached sysctls. Per-device values are indexed by world device id and loaded lazily.
-  private defaultTtl = 64;
+  defaultTtl = 64;
   private echoIgnoreAll = 0;
   private echoIgnoreBroadcasts = 1;
   private errorsUseInboundIfaddr = 0;
@@ -413,6 +416,15 @@ export class Ipv4Stack implements L3Handler {
     pool.setLength(h, tl);
     this.curPktType = pktType;
     this.curInDev = dev.id;
+    // ip_rcv → NF_INET_PRE_ROUTING (raw, conntrack, mangle, DNAT); a DNAT changes what routing sees.
+    const nf = this.ns.nf;
+    if (
+      nf !== null &&
+      nf.active[Hook.PreRouting] !== 0 &&
+      !this.nfPass(nf.run(Hook.PreRouting, h, off, dev.id, -1), h, dev.id)
+    ) {
+      return;
+    }
     // Looped-back packets keep their output route (skb_dst): no input routing, straight to local.
     if (dev.kind === DevKind.Loopback) {
       const dst = rd32(u8, off + 16);
@@ -572,6 +584,15 @@ export class Ipv4Stack implements L3Handler {
       w.drop(h, Drop.FragNotReassembled, dev.id);
       return;
     }
+    // ip_local_deliver → NF_INET_LOCAL_IN (mangle, filter, SNAT, conntrack confirm).
+    const nf = this.ns.nf;
+    if (
+      nf !== null &&
+      nf.active[Hook.LocalIn] !== 0 &&
+      !this.nfPass(nf.run(Hook.LocalIn, h, off, dev.id, -1), h, dev.id)
+    ) {
+      return;
+    }
     const proto = u8[off + 9]!;
     const l4Off = off + ((u8[off]! & 0x0f) << 2);
     if (proto === IPPROTO_ICMP) {
@@ -615,9 +636,33 @@ export class Ipv4Stack implements L3Handler {
     }
     this.ipv4View.reset(u8, off);
     decrementTtl(this.ipv4View);
+    // NF_INET_FORWARD sees the decremented TTL, as ip_forward calls the hook after ip_decrease_ttl.
+    const nf = this.ns.nf;
+    if (
+      nf !== null &&
+      nf.active[Hook.Forward] !== 0 &&
+      !this.nfPass(nf.run(Hook.Forward, h, off, inDev.id, outDev.id), h, inDev.id)
+    ) {
+      return;
+    }
+    if (!this.postRouting(h, outDev.id)) return;
     const dst = rd32(u8, off + 16);
     const gw = fib.gw[r]!;
     this.finishOutput(outDev, h, gw !== 0 ? gw : dst, false);
+  }
+
+  /** Maps a netfilter verdict to the frame's fate: true = go on; false = it was dropped or stolen. */
+  private nfPass(v: number, h: number, devId: number): boolean {
+    if (v === Verdict.Accept) return true;
+    if (v === Verdict.Drop) this.world.drop(h, Drop.NetfilterDrop, devId);
+    return false;
+  }
+
+  /** ip_output → NF_INET_POST_ROUTING (mangle, SNAT/MASQUERADE, conntrack confirm). */
+  private postRouting(h: number, outDevId: number): boolean {
+    const nf = this.ns.nf;
+    if (nf === null || nf.active[Hook.PostRouting] === 0) return true;
+    return this.nfPass(nf.run(Hook.PostRouting, h, this.world.pool.start[h]!, -1, outDevId), h, outDevId);
   }
   private readonly ipv4View = new Ipv4View();
 
@@ -702,7 +747,25 @@ export class Ipv4Stack implements L3Handler {
   /** `ip_output` → `ip_finish_output` for a routed local packet. */
   private outputRoute(h: number, out: OutRoute, local: boolean): number {
     const w = this.world;
+    // __ip_local_out → NF_INET_LOCAL_OUT (raw, conntrack, mangle, DNAT, filter); a DNAT that changed
+    // the destination re-routes the packet (ip_route_me_harder).
+    const nf = this.ns.nf;
+    if (nf !== null && nf.active[Hook.LocalOut] !== 0) {
+      const pool = w.pool;
+      const dstBefore = rd32(pool.bytesOf(h), pool.start[h]! + 16);
+      if (!this.nfPass(nf.run(Hook.LocalOut, h, pool.start[h]!, -1, out.devId), h, out.devId)) return 0;
+      const u8 = pool.bytesOf(h);
+      const dstAfter = rd32(u8, pool.start[h]! + 16);
+      if (dstAfter !== dstBefore) {
+        const err = this.routeOutput(dstAfter, rd32(u8, pool.start[h]! + 12), -1, out);
+        if (err !== 0) {
+          w.drop(h, Drop.NoRoute, -1);
+          return err;
+        }
+      }
+    }
     if (out.type === RTN.Local) {
+      if (!this.postRouting(h, this.ns.lo.id)) return 0;
       this.loopbackXmit(h);
       return 0;
     }
@@ -717,6 +780,7 @@ export class Ipv4Stack implements L3Handler {
         return ERR.EMSGSIZE;
       }
     }
+    if (!this.postRouting(h, dev.id)) return 0;
     this.finishOutput(dev, h, out.nexthop, out.type === RTN.Broadcast);
     return 0;
   }
@@ -1123,6 +1187,10 @@ export class Ipv4Stack implements L3Handler {
   }
 
   private netdevUp(dev: Device): void {
+    // A device without addresses implies no kernel routes and changes no route's source address
+    // (inet_select_addr does not look at IFF_UP), so there is nothing to resync: skipping keeps
+    // `ip link set vethN up` on a host with N ports O(1) instead of O(N).
+    if (dev.kind !== DevKind.Loopback && this.addrs.list(dev.id).length === 0) return;
     if (dev.kind === DevKind.Loopback && this.addrs.list(dev.id).length === 0) {
       this.addrs.add({
         devId: dev.id,
@@ -1164,56 +1232,60 @@ export class Ipv4Stack implements L3Handler {
   syncKernelRoutes(): void {
     const fib = this.fib;
     const want = new Map<string, RouteSpec>();
-    const put = (s: RouteSpec): void => {
-      const k = `${s.table}/${s.type}/${s.dst}/${s.plen}/${s.devId}/${s.prefsrc}/${s.scope}`;
-      if (!want.has(k)) want.set(k, s);
+    // Positional arguments and one full object literal: building each spec with `{ ...base, … }`
+    // made this function ~7× slower (150 → 22 µs for a namespace with lo and eth0), and it runs on
+    // every address change and device up.
+    const put = (
+      table: number,
+      type: number,
+      dst: number,
+      plen: number,
+      scope: number,
+      devId: number,
+      prefsrc: number,
+    ): void => {
+      const k = `${table}/${type}/${dst}/${plen}/${devId}/${prefsrc}/${scope}`;
+      if (!want.has(k)) {
+        want.set(k, {
+          table,
+          type,
+          dst,
+          plen,
+          metric: 0,
+          devId,
+          gw: 0,
+          prefsrc,
+          scope,
+          proto: RTPROT.Kernel,
+          flags: RTF_IFADDR,
+        });
+      }
     };
     for (const dev of this.ns.devices) {
       for (const ifa of this.addrs.list(dev.id)) {
         const prim = ifa.secondary ? this.addrs.primaryFor(dev.id, ifa.local, ifa.plen) : ifa;
         if (prim === undefined) continue;
-        const base = {
-          metric: 0,
-          devId: dev.id,
-          gw: 0,
-          prefsrc: prim.local,
-          proto: RTPROT.Kernel,
-          flags: RTF_IFADDR,
-        };
-        put({ ...base, table: RT_TABLE.Local, type: RTN.Local, dst: ifa.local, plen: 32, scope: SCOPE.Host });
+        const ps = prim.local;
+        put(RT_TABLE.Local, RTN.Local, ifa.local, 32, SCOPE.Host, dev.id, ps);
         if (!dev.adminUp) continue;
         if (ifa.broadcast !== 0 && ifa.broadcast !== 0xffffffff) {
-          put({
-            ...base,
-            table: RT_TABLE.Local,
-            type: RTN.Broadcast,
-            dst: ifa.broadcast,
-            plen: 32,
-            scope: SCOPE.Link,
-          });
+          put(RT_TABLE.Local, RTN.Broadcast, ifa.broadcast, 32, SCOPE.Link, dev.id, ps);
         }
         const m = maskOf(ifa.plen);
         const prefix = (ifa.local & m) >>> 0;
         if (prefix >>> 24 !== 0 && !ifa.secondary && (prefix !== ifa.local || ifa.plen < 32)) {
           const lo = dev.kind === DevKind.Loopback;
-          put({
-            ...base,
-            table: lo ? RT_TABLE.Local : RT_TABLE.Main,
-            type: lo ? RTN.Local : RTN.Unicast,
-            dst: prefix,
-            plen: ifa.plen,
-            scope: lo ? SCOPE.Host : SCOPE.Link,
-          });
-          if (ifa.plen < 31) {
-            put({
-              ...base,
-              table: RT_TABLE.Local,
-              type: RTN.Broadcast,
-              dst: (prefix | ~m) >>> 0,
-              plen: 32,
-              scope: SCOPE.Link,
-            });
-          }
+          put(
+            lo ? RT_TABLE.Local : RT_TABLE.Main,
+            lo ? RTN.Local : RTN.Unicast,
+            prefix,
+            ifa.plen,
+            lo ? SCOPE.Host : SCOPE.Link,
+            dev.id,
+            ps,
+          );
+          if (ifa.plen < 31)
+            put(RT_TABLE.Local, RTN.Broadcast, (prefix | ~m) >>> 0, 32, SCOPE.Link, dev.id, ps);
         }
       }
     }
