@@ -19,6 +19,7 @@ import type { PingSocket } from '../net/ipv4/stack.js';
 import { stackOf } from '../net/ipv4/stack.js';
 import type { Namespace } from '../net/namespace.js';
 import { errnoErrorName, errnoName, icmpErrorName } from '../net/transport/ip-api.js';
+import { ensureTransports } from '../net/transport/transport.js';
 import { writeIpv4Header } from '../net/transport/udp.js';
 import type { World } from '../net/world.js';
 import type {
@@ -89,6 +90,7 @@ export class PingProbe implements App, TimerTarget, PingSocket {
   }
 
   start(): void {
+    ensureTransports(this.ctx.world);
     const used = identsInUse.get(this.ctx.ns) ?? new Set<number>();
     identsInUse.set(this.ctx.ns, used);
     let id = this.opts.ident ?? this.ctx.rng.u32() & 0xffff;

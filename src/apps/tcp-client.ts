@@ -12,7 +12,7 @@
 
 import { Errno, errnoErrorName, errnoName, icmpErrorName } from '../net/transport/ip-api.js';
 import { type TcpConn, type TcpHandler, TcpState } from '../net/transport/tcp.js';
-import { transportOf } from '../net/transport/transport.js';
+import { ensureTransports, transportOf } from '../net/transport/transport.js';
 import type { World } from '../net/world.js';
 import {
   type App,
@@ -55,6 +55,7 @@ export class TcpProbe implements App, TcpHandler, TimerTarget {
   }
 
   start(): void {
+    ensureTransports(this.ctx.world);
     this.startNs = this.world.sim.now;
     const r = transportOf(this.ctx.ns).tcp.connect(this.opts.dstAddr, this.opts.port, this, {
       sport: this.opts.sport ?? 0,

@@ -4,7 +4,7 @@
 // With `echo: true` it instead sends the line on accept and echoes everything until the peer closes.
 
 import { type TcpConn, type TcpHandler, type TcpListener, TcpState } from '../net/transport/tcp.js';
-import { transportOf } from '../net/transport/transport.js';
+import { ensureTransports, transportOf } from '../net/transport/transport.js';
 import {
   type App,
   type AppContext,
@@ -48,6 +48,7 @@ export class TcpEchoPeer implements App, TimerTarget {
   }
 
   start(): void {
+    ensureTransports(this.ctx.world);
     const r = transportOf(this.ctx.ns).tcp.listen(
       this.opts.addr ?? 0,
       this.opts.port,

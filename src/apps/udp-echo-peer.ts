@@ -3,7 +3,7 @@
 // the kernel fixtures' recorder does (test/fixtures/kernel/record.py, `serve`), and records every peer
 // in the run's sightings. A server, not a hot path: it builds strings per datagram.
 
-import { transportOf } from '../net/transport/transport.js';
+import { ensureTransports, transportOf } from '../net/transport/transport.js';
 import type { UdpHandler, UdpSocket } from '../net/transport/udp.js';
 import {
   type App,
@@ -28,6 +28,7 @@ export class UdpEchoPeer implements App, UdpHandler {
   ) {}
 
   start(): void {
+    ensureTransports(this.ctx.world);
     const s = transportOf(this.ctx.ns).udp.open(this);
     const e = s.bind(this.opts.addr ?? 0, this.opts.port);
     if (e !== 0) {

@@ -9,7 +9,7 @@
 // (reply | icmp-error | send-error | timeout), errno, origin, type, code, offender, mtu, local.
 
 import { errnoErrorName, errnoName, icmpErrorName } from '../net/transport/ip-api.js';
-import { transportOf } from '../net/transport/transport.js';
+import { ensureTransports, transportOf } from '../net/transport/transport.js';
 import type { UdpHandler, UdpSocket } from '../net/transport/udp.js';
 import type { World } from '../net/world.js';
 import {
@@ -58,6 +58,7 @@ export class UdpProbe implements App, UdpHandler, TimerTarget {
   }
 
   start(): void {
+    ensureTransports(this.ctx.world);
     this.startNs = this.world.sim.now;
     const s = transportOf(this.ctx.ns).udp.open(this, { recvErr: true, ttl: this.opts.ttl ?? 0 });
     this.sock = s;

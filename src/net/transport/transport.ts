@@ -7,6 +7,7 @@
 import type { Ipv4Protocol } from '../ipv4/stack.js';
 import { stackOf } from '../ipv4/stack.js';
 import type { Namespace } from '../namespace.js';
+import type { World } from '../world.js';
 import type { TransportIp } from './ip-api.js';
 import { PortRange } from './ports.js';
 import { IPPROTO_TCP, TcpTable } from './tcp.js';
@@ -49,4 +50,14 @@ export function transportOf(ns: Namespace): Transport {
     transports.set(ns, t);
   }
   return t;
+}
+
+/**
+ * Gives every namespace of `world` its transports. Linux has UDP and TCP in every namespace, so a
+ * namespace without applications still answers a closed port with ICMP port unreachable / RST rather
+ * than protocol unreachable. Applications call this when they start (config time, not per packet);
+ * namespaces created later get theirs at the next call or on first `transportOf`.
+ */
+export function ensureTransports(world: World): void {
+  for (const ns of world.namespaces) transportOf(ns);
 }
