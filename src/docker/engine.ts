@@ -232,12 +232,14 @@ export class DockerEngine {
         units.push(key);
       }
     }
-    // Visit order: the daemon first, then added networks, sandboxes and endpoints (in patch order),
-    // removed networks last — a network is deleted only after its endpoints left.
+    // Visit order: the daemon, added networks, departing endpoints (so a new gateway endpoint finds
+    // the old default route gone), sandboxes, new or changed endpoints (in patch order), and removed
+    // networks last — a network is deleted only after its endpoints left.
     const rank = (u: string): number => {
       if (u === 'daemon') return 0;
-      if (u.startsWith('n:')) return next.networks[u.slice(2)] !== undefined ? 1 : 3;
-      return 2;
+      if (u.startsWith('n:')) return next.networks[u.slice(2)] !== undefined ? 1 : 5;
+      if (u.startsWith('e:')) return next.endpoints[u.slice(2)] === undefined ? 2 : 4;
+      return 3;
     };
     units.sort((a, b) => rank(a) - rank(b));
     let c = this.compileContext();
@@ -767,7 +769,7 @@ export class DockerEngine {
     const ctr = this.container(ref);
     if (ctr.running && !force) {
       throw new DaemonError(
-        `cannot remove container "/${ctr.name}": container is running: stop the container before removing or force remove`,
+        `cannot remove container "${ref}": container is running: stop the container before removing or force remove`,
       );
     }
     this.apply((d) => {

@@ -284,6 +284,9 @@ export function releaseAddress(ipam: IpamDraft, subnet: string, addr: string): v
   const a = tryParseIpv4(addr);
   if (a < 0) return;
   const off = (a - nw.addr) >>> 0;
+  // The network and broadcast reservations are never released (nothing in libnetwork asks to; the
+  // model refuses so a stray release cannot hand them out).
+  if (32 - nw.prefixLen > 1 && (off === 0 || off === hostCount(nw.prefixLen) - 1)) return;
   const i = lowerBound(p.used, off);
   if (p.used[i] === off) p.used.splice(i, 1);
 }
