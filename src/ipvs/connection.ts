@@ -9,7 +9,9 @@
 //   in:  <proto, caddr, cport, vaddr, vport>  (client → director); templates carry a TEMPLATE bit in
 //        the protocol word so a template <proto, snet, 0, vaddr, vport> never matches a connection
 //   out: <proto, daddr, dport, caddr, cport>  (real server → client replies), masq entries only
-// Keys are compared column by column against the row: nothing is allocated per lookup. The kernel's
+// Keys are compared column by column against the row: nothing is allocated per lookup. Addresses are
+// stored and compared as int32 (`| 0`): values >= 2^31 would otherwise be boxed when passed between
+// functions (a heap number per packet); convert with `>>> 0` when printing. The kernel's
 // table is a jhash with a random seed; only iteration order (`ipvsadm -lc`) could show that, and here
 // it is row order (allocation order, reusing freed rows).
 
@@ -33,11 +35,11 @@ export class ConnTable {
   // Columns.
   flags: Int32Array;
   proto: Int32Array; // protocol (with TPL_KEY for templates): the in-key's protocol word
-  caddr: Uint32Array;
+  caddr: Int32Array;
   cport: Int32Array;
-  vaddr: Uint32Array;
+  vaddr: Int32Array;
   vport: Int32Array;
-  daddr: Uint32Array;
+  daddr: Int32Array;
   dport: Int32Array;
   fwmark: Uint32Array;
   state: Int32Array;
@@ -70,11 +72,11 @@ export class ConnTable {
     this.capacity = cap;
     this.flags = new Int32Array(cap);
     this.proto = new Int32Array(cap);
-    this.caddr = new Uint32Array(cap);
+    this.caddr = new Int32Array(cap);
     this.cport = new Int32Array(cap);
-    this.vaddr = new Uint32Array(cap);
+    this.vaddr = new Int32Array(cap);
     this.vport = new Int32Array(cap);
-    this.daddr = new Uint32Array(cap);
+    this.daddr = new Int32Array(cap);
     this.dport = new Int32Array(cap);
     this.fwmark = new Uint32Array(cap);
     this.state = new Int32Array(cap);

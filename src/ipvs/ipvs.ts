@@ -370,8 +370,8 @@ export class Ipvs implements SchedulerHost {
       this.lastWhy = Why.Malformed;
       return IpvsVerdict.Drop;
     }
-    const saddr = rd32(u8, l3 + 12);
-    const daddr = rd32(u8, l3 + 16);
+    const saddr = rd32(u8, l3 + 12) | 0; // int32 inside the hot path (see connection.ts)
+    const daddr = rd32(u8, l3 + 16) | 0;
     const sport = rd16(u8, l4);
     const dport = rd16(u8, l4 + 2);
     const tcpFlags = proto === PROTO_TCP ? u8[l4 + 13]! : 0;
@@ -496,8 +496,8 @@ export class Ipvs implements SchedulerHost {
     const totLen = rd16(u8, l3 + 2);
     if (totLen < ihl + (proto === PROTO_TCP ? 20 : 4)) return IpvsVerdict.Accept;
     const l4 = l3 + ihl;
-    const saddr = rd32(u8, l3 + 12);
-    const daddr = rd32(u8, l3 + 16);
+    const saddr = rd32(u8, l3 + 12) | 0;
+    const daddr = rd32(u8, l3 + 16) | 0;
     const sport = rd16(u8, l4);
     const dport = rd16(u8, l4 + 2);
     const c = this.conns;
@@ -510,7 +510,7 @@ export class Ipvs implements SchedulerHost {
       return IpvsVerdict.Accept;
     }
     // handle_response: masq only (the out index holds masq entries only)
-    natRewriteOut(u8, l3, c.vaddr[cp]!, c.vport[cp]!);
+    natRewriteOut(u8, l3, c.vaddr[cp]! | 0, c.vport[cp]!);
     const dest = this.dests[c.dest[cp]!] ?? null;
     if (dest !== null && (dest.flags & DF.AVAILABLE) !== 0) {
       dest.outPkts++;
@@ -535,7 +535,8 @@ export class Ipvs implements SchedulerHost {
   private hasRealService(proto: number, addr: number, port: number): boolean {
     for (const s of this.services) {
       if (s === null || (s.proto !== proto && s.fwmark === 0)) continue;
-      for (const d of s.dests) if (d.addr === addr && d.port === port && d.fwd === Fwd.Masq) return true;
+      for (const d of s.dests)
+        if ((d.addr | 0) === addr && d.port === port && d.fwd === Fwd.Masq) return true;
     }
     return false;
   }
@@ -594,7 +595,7 @@ export class Ipvs implements SchedulerHost {
 
     if ((svc.flags & SF.PERSISTENT) !== 0) {
       // ip_vs_sched_persist
-      const snet = (saddr & svc.netmask) >>> 0;
+      const snet = saddr & svc.netmask;
       let tplProto = proto;
       let vaddr = daddr;
       let vport = 0;
@@ -602,7 +603,7 @@ export class Ipvs implements SchedulerHost {
         if (svc.port !== FTPPORT) vport = dport;
       } else if (svc.fwmark !== 0) {
         tplProto = 0; // IPPROTO_IP
-        vaddr = svc.fwmark;
+        vaddr = svc.fwmark | 0;
       }
       let ct = c.findIn(tplProto | TPL_KEY, snet, 0, vaddr, vport);
       let dest: Dest | null;
@@ -613,7 +614,7 @@ export class Ipvs implements SchedulerHost {
           return SCHED_LEAVE;
         }
         const tdport = dport === svc.port && svc.port !== FTPPORT ? dest.port : 0;
-        ct = this.connNew(tplProto, snet, 0, vaddr, vport, dest.addr, tdport, CF.TEMPLATE, dest, mark);
+        ct = this.connNew(tplProto, snet, 0, vaddr, vport, dest.addr | 0, tdport, CF.TEMPLATE, dest, mark);
         c.timeoutNs[ct] = svc.timeoutS * NS_PER_S;
         this.lastWhy = Why.Scheduled;
       } else {
@@ -622,7 +623,18 @@ export class Ipvs implements SchedulerHost {
       }
       let ndport = dport;
       if (ndport === svc.port && dest.port !== 0) ndport = dest.port;
-      const cp = this.connNew(proto, saddr, sport, daddr, dport, dest.addr, ndport, onePacket, dest, mark);
+      const cp = this.connNew(
+        proto,
+        saddr,
+        sport,
+        daddr,
+        dport,
+        dest.addr | 0,
+        ndport,
+        onePacket,
+        dest,
+        mark,
+      );
       c.control[cp] = ct;
       c.nControl[ct] = c.nControl[ct]! + 1;
       this.connPut(ct, now);
@@ -646,7 +658,7 @@ export class Ipvs implements SchedulerHost {
       sport,
       daddr,
       dport,
-      dest.addr,
+      dest.addr | 0,
       dest.port !== 0 ? dest.port : dport,
       onePacket,
       dest,
@@ -826,12 +838,12 @@ export class Ipvs implements SchedulerHost {
     const u8 = this.world.pool.bytesOf(h);
     ctx.conn = cp;
     ctx.fwd = fwd;
-    ctx.routeDst = c.daddr[cp]!;
+    ctx.routeDst = c.daddr[cp]! >>> 0;
     ctx.notrack = (c.flags[cp]! & CF.NFCT) === 0;
     if (fwd === Fwd.Local) return IpvsVerdict.Accept;
     if (!ipvsDecrementTtl(u8, l3)) return IpvsVerdict.DropIcmpTtl;
     if (fwd === Fwd.Masq) {
-      natRewriteIn(u8, l3, c.daddr[cp]!, c.dport[cp]!);
+      natRewriteIn(u8, l3, c.daddr[cp]! | 0, c.dport[cp]!);
       return IpvsVerdict.Xmit;
     }
     if (fwd === Fwd.Tunnel) {
@@ -839,12 +851,13 @@ export class Ipvs implements SchedulerHost {
       if (pool.start[h] !== l3 || !pool.prepend(h, IPIP_HLEN)) return IpvsVerdict.Drop;
       const d = this.dests[c.dest[cp]!]!;
       if (d.tunSrc < 0) d.tunSrc = this.routeSource(d.addr) >>> 0;
+      const src = d.tunSrc | 0;
       let id = 0;
       if ((u8[l3 + 6]! & 0x40) === 0) {
         id = this.ipId;
         this.ipId = (this.ipId + 1) & 0xffff;
       }
-      ctx.l3Off = ipipEncap(u8, l3, d.tunSrc, c.daddr[cp]!, id);
+      ctx.l3Off = ipipEncap(u8, l3, src, c.daddr[cp]! | 0, id);
       return IpvsVerdict.Xmit;
     }
     return IpvsVerdict.Xmit; // direct routing: route to the real server as is
@@ -922,7 +935,7 @@ export class Ipvs implements SchedulerHost {
     }
     const f = c.flags[cp]!;
     if ((f & CF.NFCT) !== 0 && (f & CF.ONE_PACKET) === 0 && this.onDropConntrack !== null) {
-      this.onDropConntrack(c.proto[cp]!, c.caddr[cp]!, c.cport[cp]!, c.vaddr[cp]!, c.vport[cp]!);
+      this.onDropConntrack(c.proto[cp]!, c.caddr[cp]! >>> 0, c.cport[cp]!, c.vaddr[cp]! >>> 0, c.vport[cp]!);
     }
     this.unbindDest(cp);
     c.release(cp);
@@ -1174,11 +1187,11 @@ export class Ipvs implements SchedulerHost {
       else state = proto === PROTO_TCP ? TCP_STATE_NAMES[c.state[r]!]! : UDP_STATE_NAME;
       return {
         proto,
-        caddr: c.caddr[r]!,
+        caddr: c.caddr[r]! >>> 0,
         cport: c.cport[r]!,
-        vaddr: c.vaddr[r]!,
+        vaddr: c.vaddr[r]! >>> 0,
         vport: c.vport[r]!,
-        daddr: c.daddr[r]!,
+        daddr: c.daddr[r]! >>> 0,
         dport: c.dport[r]!,
         state,
         expiresS: Math.max(0, Math.floor((c.expires[r]! - now) / NS_PER_S)),

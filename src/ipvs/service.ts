@@ -92,7 +92,7 @@ const TOMB = -2;
 
 /** Open-addressed index of services by <proto, addr, port> and by fwmark; values are service ids. */
 export class ServiceTable {
-  private keyA = new Uint32Array(64); // addr, or fwmark
+  private keyA = new Int32Array(64); // addr or fwmark, as int32
   private keyB = new Int32Array(64); // (kind << 24) | (proto << 16) | port ; kind 1 = addr, 2 = fwmark
   private val = new Int32Array(64).fill(EMPTY);
   private mask = 63;
@@ -137,7 +137,7 @@ export class ServiceTable {
     const ob = this.keyB;
     const ov = this.val;
     const cap = (this.mask + 1) * 2;
-    this.keyA = new Uint32Array(cap);
+    this.keyA = new Int32Array(cap);
     this.keyB = new Int32Array(cap);
     this.val = new Int32Array(cap).fill(EMPTY);
     this.mask = cap - 1;
@@ -147,10 +147,10 @@ export class ServiceTable {
 
   add(svc: Service): void {
     if (svc.fwmark) {
-      this.insert(svc.fwmark, ServiceTable.keyB(2, 0, 0), svc.id);
+      this.insert(svc.fwmark | 0, ServiceTable.keyB(2, 0, 0), svc.id);
       this.fwmSvc++;
     } else {
-      this.insert(svc.addr, ServiceTable.keyB(1, svc.proto, svc.port), svc.id);
+      this.insert(svc.addr | 0, ServiceTable.keyB(1, svc.proto, svc.port), svc.id);
       if (svc.port === 0) this.nullSvc++;
       if (svc.port === 21 && svc.proto === PROTO_TCP) this.ftpSvc++;
     }
@@ -158,8 +158,8 @@ export class ServiceTable {
 
   remove(svc: Service): void {
     const i = svc.fwmark
-      ? this.find(svc.fwmark, ServiceTable.keyB(2, 0, 0))
-      : this.find(svc.addr, ServiceTable.keyB(1, svc.proto, svc.port));
+      ? this.find(svc.fwmark | 0, ServiceTable.keyB(2, 0, 0))
+      : this.find(svc.addr | 0, ServiceTable.keyB(1, svc.proto, svc.port));
     if (i < 0) return;
     this.val[i] = TOMB;
     if (svc.fwmark) this.fwmSvc--;
@@ -171,13 +171,13 @@ export class ServiceTable {
 
   /** Exact lookup by <proto, addr, port> (`__ip_vs_service_find`); -1 when absent. */
   byAddr(proto: number, addr: number, port: number): number {
-    const i = this.find(addr >>> 0, ServiceTable.keyB(1, proto, port));
+    const i = this.find(addr | 0, ServiceTable.keyB(1, proto, port));
     return i < 0 ? -1 : this.val[i]!;
   }
 
   /** Lookup by fwmark (`__ip_vs_svc_fwm_find`); -1 when absent. */
   byMark(mark: number): number {
-    const i = this.find(mark >>> 0, ServiceTable.keyB(2, 0, 0));
+    const i = this.find(mark | 0, ServiceTable.keyB(2, 0, 0));
     return i < 0 ? -1 : this.val[i]!;
   }
 

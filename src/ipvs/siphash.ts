@@ -2,7 +2,8 @@
 // SipHash1-3"), for a 4-byte message: the only shape IPVS mh hashes (`ip_vs_mh_hashkey` hashes one
 // u32). 64-bit words are (hi, lo) pairs of u32 in locals; no allocation, no bigint.
 //
-// Returns the low 32 bits of v0 ^ v1 ^ v2 ^ v3 (the u32 hsiphash result).
+// Returns the low 32 bits of v0 ^ v1 ^ v2 ^ v3 (the u32 hsiphash result) as an int32: a u32 >= 2^31
+// returned from a non-inlined function would be boxed; callers apply `>>> 0` where they need it.
 
 /** SipHash-1-3 of the 4 little-endian bytes of `m` (a u32), key = (k0, k1) as (hi, lo) u32 pairs. */
 export function hsiphash1u32(m: number, k0h: number, k0l: number, k1h: number, k1l: number): number {
@@ -69,7 +70,7 @@ export function hsiphash1u32(m: number, k0h: number, k0l: number, k1h: number, k
     v2l = v2h;
     v2h = th;
   }
-  return (v0l ^ v1l ^ v2l ^ v3l) >>> 0;
+  return v0l ^ v1l ^ v2l ^ v3l;
 }
 
 /** Full 64-bit result as [hi, lo] (tests compare with reference SipHash-1-3 values). */

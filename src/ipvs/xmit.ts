@@ -18,6 +18,7 @@
 //   TTL copied from the (decremented) inner header, Identification 0 when DF is set (ip_select_ident)
 //   and otherwise the next value of a per-namespace counter (the kernel hashes; a seeded stand-in).
 // `decrement_ttl` runs for every method when the destination is not local (__ip_vs_get_out_rt).
+// Addresses may be passed as int32 or unsigned: only their 32 bits are used.
 
 import { rd16, rd32, wr16, wr32 } from '../wire/bytes.js';
 import { csumFull, csumReplace16, csumReplace32 } from '../wire/checksum.js';
@@ -56,26 +57,26 @@ function l4Fix(
 export function natRewriteIn(u8: Uint8Array, l3: number, newAddr: number, newPort: number): void {
   const ihl = (u8[l3]! & 0x0f) << 2;
   const proto = u8[l3 + 9]!;
-  const oldA = rd32(u8, l3 + IP_DST);
+  const oldA = rd32(u8, l3 + IP_DST) | 0;
   const l4 = l3 + ihl;
   const oldP = rd16(u8, l4 + 2);
   wr32(u8, l3 + IP_DST, newAddr);
-  wr16(u8, l3 + IP_CSUM, csumReplace32(rd16(u8, l3 + IP_CSUM), oldA, newAddr >>> 0));
+  wr16(u8, l3 + IP_CSUM, csumReplace32(rd16(u8, l3 + IP_CSUM), oldA, newAddr));
   wr16(u8, l4 + 2, newPort);
-  l4Fix(u8, l4, proto, oldA, newAddr >>> 0, oldP, newPort & 0xffff);
+  l4Fix(u8, l4, proto, oldA, newAddr, oldP, newPort & 0xffff);
 }
 
 /** SNAT of a masq reply (`handle_response` + `*_snat_handler`): saddr:sport → vaddr:vport. */
 export function natRewriteOut(u8: Uint8Array, l3: number, vaddr: number, vport: number): void {
   const ihl = (u8[l3]! & 0x0f) << 2;
   const proto = u8[l3 + 9]!;
-  const oldA = rd32(u8, l3 + IP_SRC);
+  const oldA = rd32(u8, l3 + IP_SRC) | 0;
   const l4 = l3 + ihl;
   const oldP = rd16(u8, l4);
   wr32(u8, l3 + IP_SRC, vaddr);
-  wr16(u8, l3 + IP_CSUM, csumReplace32(rd16(u8, l3 + IP_CSUM), oldA, vaddr >>> 0));
+  wr16(u8, l3 + IP_CSUM, csumReplace32(rd16(u8, l3 + IP_CSUM), oldA, vaddr));
   wr16(u8, l4, vport);
-  l4Fix(u8, l4, proto, oldA, vaddr >>> 0, oldP, vport & 0xffff);
+  l4Fix(u8, l4, proto, oldA, vaddr, oldP, vport & 0xffff);
 }
 
 /**

@@ -37,7 +37,7 @@ export function lblcOverloaded(dest: Dest, svc: Service): boolean {
 /** Entry rows in a small structure of arrays; `next` chains a bucket (-1 ends). */
 export class LocalityTable<V> {
   readonly head = new Int32Array(LBLC_TAB_SIZE).fill(-1);
-  addr = new Uint32Array(64);
+  addr = new Int32Array(64); // int32 addresses (see connection.ts)
   next = new Int32Array(64);
   lastuse = new Float64Array(64);
   value: Array<V | null> = new Array<V | null>(64).fill(null);
@@ -53,8 +53,9 @@ export class LocalityTable<V> {
   }
 
   get(addr: number): number {
-    for (let e = this.head[LocalityTable.bucket(addr)]!; e >= 0; e = this.next[e]!) {
-      if (this.addr[e] === addr) return e;
+    const a = addr | 0;
+    for (let e = this.head[LocalityTable.bucket(a)]!; e >= 0; e = this.next[e]!) {
+      if (this.addr[e] === a) return e;
     }
     return -1;
   }
@@ -139,7 +140,7 @@ export class LocalityTable<V> {
 
   private grow(): void {
     const cap = this.addr.length * 2;
-    const a = new Uint32Array(cap);
+    const a = new Int32Array(cap);
     a.set(this.addr);
     this.addr = a;
     const n = new Int32Array(cap);

@@ -28,9 +28,9 @@ export const MH_TAB_SIZE = MH_PRIMES[MH_TAB_INDEX_CONFIG - 8]!;
 const K1 = 2654435761;
 const K2 = 2654446892;
 
-/** `ip_vs_mh_hashkey` with hash1 (`which` 1) or hash2 (`which` 2). */
+/** `ip_vs_mh_hashkey` with hash1 (`which` 1) or hash2 (`which` 2), as an int32 (apply `>>> 0`). */
 export function mhHash(addr: number, port: number, offset: number, which: 1 | 2): number {
-  const v = (offset + port + addr) >>> 0;
+  const v = (offset + port + addr) | 0;
   const k = which === 1 ? K1 : K2;
   return hsiphash1u32(v, 0, k, 0, k);
 }
@@ -73,8 +73,8 @@ export class MaglevHashing implements Scheduler {
     const turns = new Int32Array(n);
     for (let i = 0; i < n; i++) {
       const d = ds[i]!;
-      perm[i] = mhHash(d.addr, d.port, 0, 1) % M;
-      skip[i] = (mhHash(d.addr, d.port, 0, 2) % (M - 1)) + 1;
+      perm[i] = (mhHash(d.addr, d.port, 0, 1) >>> 0) % M;
+      skip[i] = ((mhHash(d.addr, d.port, 0, 2) >>> 0) % (M - 1)) + 1;
       const lw = d.lastWeight;
       turns[i] = Math.trunc(lw / this.gcd) >> this.rshift || (lw !== 0 ? 1 : 0);
     }
@@ -110,7 +110,7 @@ export class MaglevHashing implements Scheduler {
 
   schedule(svc: Service, p: SchedPacket, why: Decision): Dest | null {
     const port = svc.flags & SCHED_PORT ? p.sport : 0;
-    const ihash = mhHash(p.saddr, port, 0, 1) % MH_TAB_SIZE;
+    const ihash = (mhHash(p.saddr, port, 0, 1) >>> 0) % MH_TAB_SIZE;
     why.a = ihash;
     const d = this.lookup[ihash]!;
     if (d === null) return null;
@@ -118,7 +118,7 @@ export class MaglevHashing implements Scheduler {
     if ((svc.flags & SCHED_FALLBACK) === 0) return null;
     for (let off = 0; off < MH_TAB_SIZE; off++) {
       const roff = (off + ihash) % MH_TAB_SIZE;
-      const h = mhHash(p.saddr, port, roff, 1) % MH_TAB_SIZE;
+      const h = (mhHash(p.saddr, port, roff, 1) >>> 0) % MH_TAB_SIZE;
       const e = this.lookup[h]!;
       if (e === null) break;
       if (!unavailable(e)) {

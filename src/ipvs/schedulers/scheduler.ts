@@ -8,7 +8,7 @@
 import type { Dest } from '../dest.js';
 import type { Service } from '../service.js';
 
-/** What a scheduler may look at (`struct ip_vs_iphdr` plus ports). Reused; never retained. */
+/** What a scheduler may look at (`struct ip_vs_iphdr` plus ports; addresses as int32). Reused. */
 export class SchedPacket {
   proto = 0;
   saddr = 0;

@@ -25,7 +25,7 @@ export class SourceHashing implements Scheduler {
 
   /** `ip_vs_sh_hashkey`. */
   static hashkey(addr: number, port: number, offset: number): number {
-    return (offset + hash32((port + addr) >>> 0, SH_TAB_BITS)) & SH_TAB_MASK;
+    return (offset + hash32((port + addr) | 0, SH_TAB_BITS)) & SH_TAB_MASK;
   }
 
   destsChanged(svc: Service): void {
