@@ -22,7 +22,7 @@ import {
 import { dockerNetwork, inspectNetwork } from '../docker/cli/docker-network.js';
 import { dockerRun } from '../docker/cli/docker-run.js';
 import '../docker/drivers/bridge.js';
-import { type DockerEngine, engineOf } from '../docker/engine.js';
+import { type DockerEngine, engineOf, imageOf } from '../docker/engine.js';
 import { CliError, DaemonError } from '../docker/errors.js';
 import { isProfileId } from '../docker/profiles.js';
 import type { AddressPoolSpec, DaemonConfig } from '../docker/types.js';
@@ -85,7 +85,7 @@ function dispatch(e: DockerEngine, args: readonly string[]): string {
       return dockerNetwork(e, rest);
     case 'run':
     case 'create':
-      return dockerRun(e, verb, rest, e.images);
+      return dockerRun(e, verb, rest, { get: (name: string) => imageOf(e, name) });
     case 'container':
       return dispatch(e, rest);
     case 'start':

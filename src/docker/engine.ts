@@ -653,6 +653,7 @@ export class DockerEngine {
         c.endpoints.push(ep.id);
       });
     });
+    startProcesses(this, this.state.containers[ctr.id]!);
   }
 
   private newEndpoint(
@@ -851,6 +852,49 @@ export class DockerEngine {
         }
       }
     });
+  }
+}
+
+// --- images and container processes (scenario glue) ----------------------------------------------
+
+/**
+ * Starts what a container's process does on the network: called once per `serve` entry of its image
+ * (`tcp-echo-peer/80` → kind `tcp-echo-peer`, port 80) when the container starts, with the namespace
+ * the process runs in (the sandbox, or the host's for `--network host`) and a label
+ * `CONTAINER:KIND/PORT`. The scenario runner installs one that creates the app through its registry.
+ */
+export type ProcessStarter = (ns: Namespace, label: string, kind: string, port: number) => void;
+
+interface WorldImages {
+  readonly images: ReadonlyMap<string, ImageSpec>;
+  readonly start: ProcessStarter | null;
+}
+
+const worldImages = new WeakMap<World, WorldImages>();
+
+/** Images every Docker host of `world` knows (a scenario's `images:`), and who starts processes. */
+export function setWorldImages(
+  world: World,
+  images: Readonly<Record<string, ImageSpec>>,
+  start: ProcessStarter | null,
+): void {
+  worldImages.set(world, { images: new Map(Object.entries(images)), start });
+}
+
+/** The image `name` as `ns`'s engine knows it: its own definitions first, then the world's. */
+export function imageOf(e: DockerEngine, name: string): ImageSpec | undefined {
+  return e.images.get(name) ?? worldImages.get(e.world)?.images.get(name);
+}
+
+function startProcesses(e: DockerEngine, ctr: ContainerState): void {
+  const wi = worldImages.get(e.world);
+  const img = imageOf(e, ctr.image);
+  if (wi?.start == null || img === undefined) return;
+  const ns = e.world.namespace(ctr.nsName);
+  if (ns === undefined) return;
+  for (const s of img.serve) {
+    const slash = s.lastIndexOf('/');
+    wi.start(ns, `${ctr.name}:${s}`, s.slice(0, slash), Number(s.slice(slash + 1)));
   }
 }
 

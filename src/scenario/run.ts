@@ -12,6 +12,7 @@
 import { CommandError, runCommandLine } from '../control/command.js';
 import type { Rng } from '../core/rng.js';
 import { S } from '../core/time.js';
+import { setWorldImages } from '../docker/engine.js';
 import type { FrameTap } from '../net/device.js';
 import { DevKind } from '../net/device.js';
 import { createPair } from '../net/devices/veth.js';
@@ -34,6 +35,7 @@ import {
 import { commandLines } from './commands.js';
 import { StepError } from './errors.js';
 import { type CheckResult, type CommandOutcome, checkExpectations } from './expect.js';
+import { exposedPorts } from './images.js';
 import type { LoadedScenario } from './load.js';
 import { type Action, buildTimeline } from './timeline.js';
 import {
@@ -331,6 +333,19 @@ export function runScenario(loaded: LoadedScenario, opts: RunOptions = {}): RunO
     apps.set(name, factory(ctx, options));
   };
   for (const a of s.apps ?? []) makeApp(serverLabel(a), nsOf.get(a.in)!, a.serve, { port: a.port }, false);
+  // Container images (`images:`): their servers start in a container's namespace when `docker run`
+  // or `docker start` starts it (src/docker/engine.ts). Labels are CONTAINER:KIND/PORT.
+  if (s.images !== undefined) {
+    const defs = Object.fromEntries(
+      Object.entries(s.images).map(([n, d]) => [n, { serve: d.serve, exposed: exposedPorts(d) }]),
+    );
+    setWorldImages(world, defs, (ns, label, kind, port) => {
+      let name = label;
+      for (let i = 2; apps.has(name); i++) name = `${label}#${i}`;
+      makeApp(name, ns, kind as AppKind, { port }, false);
+      apps.get(name)?.start();
+    });
+  }
   for (const t of s.traffic ?? []) {
     const { kind, opts: o } = probeOptions(t);
     makeApp(t.name, nsOf.get(t.from)!, kind, o, true);

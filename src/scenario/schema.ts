@@ -34,6 +34,7 @@ import {
   textual,
   variants,
 } from './codec.js';
+import { imagesCodec } from './images.js';
 import {
   type AppSpec,
   type CommandExpect,
@@ -395,6 +396,7 @@ export const scenarioCodec: Codec<Scenario> = object(
     links: opt(list(linkCodec, { repeatable: true }), 'cables between hosts (NICs with delay, rate, queue)'),
     steps: opt(list(stepCodec, { repeatable: true }), 'the timeline'),
     apps: opt(list(appCodec, { repeatable: true }), 'servers'),
+    images: opt(imagesCodec, 'container images for docker steps: {NAME: {serve: [KIND/PORT], expose}}'),
     traffic: opt(list(trafficCodec, { repeatable: true }), 'probes'),
     expect: opt(list(expectCodec, { repeatable: true }), 'expectations'),
     until: opt(duration(), 'end of the run (default: traffic done plus settle)'),

@@ -2,6 +2,7 @@
 // rates bits per second; every optional field absent means "the default" (see defaults in run.ts and
 // app-registry.ts), so printing a loaded scenario gives back what the user wrote.
 
+import type { ImageDef } from './images.js';
 import type { DeviceRef, Endpoint } from './units.js';
 
 export interface HostSpec {
@@ -164,6 +165,8 @@ export interface Scenario {
   readonly links?: readonly LinkSpec[];
   readonly steps?: readonly StepSpec[];
   readonly apps?: readonly AppSpec[];
+  /** Container images for `docker run` steps (images.ts). */
+  readonly images?: Readonly<Record<string, ImageDef>>;
   readonly traffic?: readonly TrafficSpec[];
   readonly expect?: readonly ExpectSpec[];
   readonly until?: number;

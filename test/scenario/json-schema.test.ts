@@ -26,6 +26,7 @@ describe('scenario JSON Schema', () => {
       'links',
       'steps',
       'apps',
+      'images',
       'traffic',
       'expect',
       'until',

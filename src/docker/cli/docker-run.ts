@@ -33,11 +33,15 @@ export interface ImageInfo {
   readonly exposed: readonly string[];
 }
 
+export interface ImageLookup {
+  get(name: string): ImageInfo | undefined;
+}
+
 export function dockerRun(
   e: DockerEngine,
   cmd: 'run' | 'create',
   argv: readonly string[],
-  images: ReadonlyMap<string, ImageInfo>,
+  images: ImageLookup,
 ): string {
   const p = parseFlags(cmd, RUN_FLAGS, argv, false);
   const image = p.args[0];
