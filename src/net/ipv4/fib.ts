@@ -231,16 +231,30 @@ export interface RouteSpec {
 export class FibTable {
   /** Route ids per (plen, masked dst): key = plen * 2^32 + dst; sorted by metric then insertion. */
   readonly byPrefix = new Map<number, number[]>();
-  readonly hashes: PrefixHash[] = [];
+  /**
+   * Per prefix length, made on first use: a namespace typically uses 3-4 of the 33 lengths, and
+   * creating all of them up front cost 132 typed arrays (~30 KB) per namespace.
+   */
+  readonly hashes: (PrefixHash | null)[] = [];
   /** Non-empty prefix lengths, longest first. */
   plens = new Int8Array(0);
   constructor(readonly id: number) {
-    for (let p = 0; p <= 32; p++) this.hashes.push(new PrefixHash());
+    for (let p = 0; p <= 32; p++) this.hashes.push(null);
+  }
+
+  /** The hash of prefix length `plen`, created when first needed. */
+  hashOf(plen: number): PrefixHash {
+    let h = this.hashes[plen]!;
+    if (h === null) {
+      h = new PrefixHash();
+      this.hashes[plen] = h;
+    }
+    return h;
   }
 
   refreshPlens(): void {
     const list: number[] = [];
-    for (let p = 32; p >= 0; p--) if (this.hashes[p]!.count > 0) list.push(p);
+    for (let p = 32; p >= 0; p--) if ((this.hashes[p]?.count ?? 0) > 0) list.push(p);
     this.plens = Int8Array.from(list);
   }
 }
@@ -368,7 +382,7 @@ export class Fib {
 
   private refreshPrefix(t: FibTable, plen: number, dst: number): void {
     const list = t.byPrefix.get(plen * 4294967296 + dst);
-    const h = t.hashes[plen]!;
+    const h = t.hashOf(plen);
     const before = h.count;
     if (list === undefined || list.length === 0) h.delete(dst);
     else h.set(dst, list[0]!);
