@@ -11,6 +11,8 @@
 // Errors print as the docker CLI prints them: `Error response from daemon: …` for daemon errors
 // (`docker: Error response from daemon: …` for run/create), exit status 1 (125 for run/create).
 
+import { readFileSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
 import { flagList, flagString, parseFlags } from '../docker/cli/args.js';
 import {
   dockerContainerVerb,
@@ -21,8 +23,15 @@ import {
 } from '../docker/cli/docker-container.js';
 import { dockerNetwork, inspectNetwork } from '../docker/cli/docker-network.js';
 import { dockerRun } from '../docker/cli/docker-run.js';
+import {
+  composeDown,
+  composeUp,
+  normaliseProjectName,
+  parseComposeText,
+  planCompose,
+} from '../docker/compose.js';
 import '../docker/drivers/bridge.js';
-import { type DockerEngine, engineOf, imageOf } from '../docker/engine.js';
+import { type DockerEngine, engineOf, imageOf, worldFileBaseOf } from '../docker/engine.js';
 import { CliError, DaemonError } from '../docker/errors.js';
 import { isProfileId } from '../docker/profiles.js';
 import type { AddressPoolSpec, DaemonConfig } from '../docker/types.js';
@@ -78,6 +87,41 @@ export function dockerd(ctx: CommandContext, args: readonly string[]): CommandRe
   return { stdout: '' };
 }
 
+/** `docker compose [-f FILE] [-p NAME] up [-d] | down | ps` (src/docker/compose.ts). */
+function dockerCompose(e: DockerEngine, args: readonly string[]): string {
+  const p = parseFlags(
+    'compose',
+    {
+      file: { short: 'f', kind: 'list' },
+      'project-name': { short: 'p', kind: 'string' },
+      detach: { short: 'd', kind: 'bool' },
+    },
+    args,
+  );
+  const verb = p.args[0];
+  const file = flagList(p, 'file')[0] ?? 'compose.yaml';
+  const base = worldFileBaseOf(e.world) ?? process.cwd();
+  const path = resolve(base, file);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    throw new CliError(`open ${path}: no such file or directory`);
+  }
+  const project = flagString(p, 'project-name') ?? normaliseProjectName(basename(dirname(path)));
+  const plan = planCompose(parseComposeText(text), project);
+  switch (verb) {
+    case 'up':
+      return composeUp(e, plan);
+    case 'down':
+      return composeDown(e, plan);
+    case 'ps':
+      return dockerPs(e, ['-a']);
+    default:
+      throw new CliError(`unknown docker command: "compose ${verb ?? ''}"`);
+  }
+}
+
 function dispatch(e: DockerEngine, args: readonly string[]): string {
   const [verb, ...rest] = args;
   switch (verb) {
@@ -100,6 +144,8 @@ function dispatch(e: DockerEngine, args: readonly string[]): string {
       return dockerPort(e, rest);
     case 'exec':
       return dockerExec(e, rest);
+    case 'compose':
+      return dockerCompose(e, rest);
     case 'inspect': {
       const p = parseFlags(
         'inspect',

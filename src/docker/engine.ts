@@ -881,6 +881,17 @@ export function setWorldImages(
   worldImages.set(world, { images: new Map(Object.entries(images)), start });
 }
 
+const worldFileBase = new WeakMap<World, string>();
+
+/** The directory relative paths given to `docker compose -f` resolve against (the scenario's). */
+export function setWorldFileBase(world: World, dir: string): void {
+  worldFileBase.set(world, dir);
+}
+
+export function worldFileBaseOf(world: World): string | undefined {
+  return worldFileBase.get(world);
+}
+
 /** The image `name` as `ns`'s engine knows it: its own definitions first, then the world's. */
 export function imageOf(e: DockerEngine, name: string): ImageSpec | undefined {
   return e.images.get(name) ?? worldImages.get(e.world)?.images.get(name);

@@ -9,10 +9,11 @@
 // and the last timed action has run, plus `settle` — capped at the worst case (each probe's start +
 // (count-1)·interval + timeout, or the last action) plus `settle`.
 
+import { dirname } from 'node:path';
 import { CommandError, runCommandLine } from '../control/command.js';
 import type { Rng } from '../core/rng.js';
 import { S } from '../core/time.js';
-import { setWorldImages } from '../docker/engine.js';
+import { setWorldFileBase, setWorldImages } from '../docker/engine.js';
 import type { FrameTap } from '../net/device.js';
 import { DevKind } from '../net/device.js';
 import { createPair } from '../net/devices/veth.js';
@@ -335,6 +336,7 @@ export function runScenario(loaded: LoadedScenario, opts: RunOptions = {}): RunO
   for (const a of s.apps ?? []) makeApp(serverLabel(a), nsOf.get(a.in)!, a.serve, { port: a.port }, false);
   // Container images (`images:`): their servers start in a container's namespace when `docker run`
   // or `docker start` starts it (src/docker/engine.ts). Labels are CONTAINER:KIND/PORT.
+  setWorldFileBase(world, dirname(loaded.source.file));
   if (s.images !== undefined) {
     const defs = Object.fromEntries(
       Object.entries(s.images).map(([n, d]) => [n, { serve: d.serve, exposed: exposedPorts(d) }]),
