@@ -4,7 +4,7 @@
 //
 //   dockerd [--icc=false] [--ip-masq=false] [--userland-proxy=false] [--iptables=false]
 //           [--ip-forward=false] [--ip ADDR] [--mtu N] [--bip CIDR]
-//           [--default-address-pool base=CIDR,size=N]… [--netsim-profile 27|28.0|current]
+//           [--default-address-pool base=CIDR,size=N]… [--netsim-profile 27|current]
 //   docker network create|rm|ls|inspect|connect|disconnect …
 //   docker run|create [OPTIONS] IMAGE [CMD…]; docker start|stop|restart|kill|rm|ps|port|exec|inspect
 //
@@ -33,7 +33,7 @@ import {
 import '../docker/drivers/bridge.js';
 import { type DockerEngine, engineOf, imageOf, worldFileBaseOf } from '../docker/engine.js';
 import { CliError, DaemonError } from '../docker/errors.js';
-import { isProfileId } from '../docker/profiles.js';
+import { isProfileId, UNMODELLED_PROFILES } from '../docker/profiles.js';
 import type { AddressPoolSpec, DaemonConfig } from '../docker/types.js';
 import { type CommandContext, CommandError, type CommandResult, registerTool } from './command.js';
 
@@ -65,7 +65,9 @@ export function dockerd(ctx: CommandContext, args: readonly string[]): CommandRe
       return { base: kv.base, size: Number(kv.size) };
     });
     const prof = flagString(p, 'netsim-profile') ?? 'current';
-    if (!isProfileId(prof)) throw new CliError(`unknown netsim profile ${prof} (27, 28.0, current)`);
+    const unmodelled = UNMODELLED_PROFILES[prof];
+    if (unmodelled !== undefined) throw new CliError(unmodelled);
+    if (!isProfileId(prof)) throw new CliError(`unknown netsim profile ${prof} (27, current)`);
     const bip = flagString(p, 'bip');
     const cfg: Partial<DaemonConfig> = {
       profile: prof,

@@ -135,7 +135,7 @@ export class Firewaller {
 
   // --- daemon start ------------------------------------------------------------------------------
 
-  /** NewIptabler (setupIPChains) and, for 'current'/'28.0', the controller's DOCKER-USER setup. */
+  /** NewIptabler (setupIPChains); 27's DOCKER-USER comes later, with each network. */
   init(): void {
     if (this.prof.forwardChains === 'docker-forward') {
       this.newChain('nat', DOCKER);

@@ -140,6 +140,12 @@ describe('daemon errors', () => {
       'Error response from daemon: cannot remove container "a": container is running: stop the container before removing or force remove',
     );
   });
+  test('profile 28.0 is refused with the reason', () => {
+    const h = host();
+    expect(h.fail('dockerd --netsim-profile=28.0').message).toContain(
+      'profile 28.0 needs the ipset docker-ext-bridges-v4',
+    );
+  });
   test('unknown flag', () => {
     const h = host();
     expect(h.fail('docker run --bogus img').message).toBe("unknown flag: --bogus\nSee 'docker run --help'.");
