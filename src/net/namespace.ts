@@ -12,6 +12,8 @@ import { Drop } from './drop-reason.js';
 import { Ipv4Stack } from './ipv4/stack.js';
 import { PktType } from './pkt-type.js';
 import { Sysctls } from './sysctl.js';
+// Linux has UDP and TCP in every namespace: loading the transport layer installs them on demand.
+import './transport/transport.js';
 import type { World } from './world.js';
 
 /** A layer-3 protocol handler (ARP, IPv4). `h` starts at the Ethernet header. */

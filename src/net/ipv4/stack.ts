@@ -39,6 +39,7 @@
 
 import type { Rng } from '../../core/rng.js';
 import { Hook } from '../../netfilter/hook-id.js';
+import { NfBridge } from '../../netfilter/nf-bridge.js';
 import { Verdict } from '../../netfilter/verdict.js';
 import { rd16, rd32, wr16, wr32 } from '../../wire/bytes.js';
 import { csumFull, csumVerifies } from '../../wire/checksum.js';
@@ -55,8 +56,24 @@ import type { World } from '../world.js';
 import { AddrTable, type IfAddr } from './address.js';
 import { Arp } from './arp.js';
 import { ERR, Fib, type RouteSpec, RT_TABLE, RTF, RTN, RTPROT, rtnError, SCOPE } from './fib.js';
+import { IcmpGlobalBucket, InetPeers, icmpMaskAllow, jiffiesOf, msecsToJiffies } from './icmp-ratelimit.js';
 import { NeighParms, NeighTable } from './neighbour.js';
 import './netfilter-glue.js';
+import {
+  explainEcho,
+  explainForward,
+  explainFragment,
+  explainFragmented,
+  explainIdleHook,
+  explainIpError,
+  explainLocal,
+  explainNeighbour,
+  explainNeighbourResolved,
+  explainOutput,
+  explainOutputError,
+  explainPing,
+} from '../../trace/ipv4-points.js';
+import { traceReply } from '../../trace/points.js';
 
 // ---- sysctls (defined once per process; see src/net/sysctl.ts) ------------------------------------
 const int = (min: number, max: number) => intSysctl(min, max);
@@ -65,6 +82,13 @@ defineSysctl({ key: 'net.ipv4.ip_default_ttl', initial: '64', parse: int(1, 255)
 defineSysctl({ key: 'net.ipv4.icmp_echo_ignore_all', initial: '0', parse: boolSysctl });
 defineSysctl({ key: 'net.ipv4.icmp_echo_ignore_broadcasts', initial: '1', parse: boolSysctl });
 defineSysctl({ key: 'net.ipv4.icmp_errors_use_inbound_ifaddr', initial: '0', parse: boolSysctl });
+// ICMP rate limiting (src/net/ipv4/icmp-ratelimit.ts): icmp_ratelimit in ms, route.error_* in jiffies.
+defineSysctl({ key: 'net.ipv4.icmp_ratelimit', initial: '1000', parse: int(0, 2147483647) });
+defineSysctl({ key: 'net.ipv4.icmp_ratemask', initial: '6168', parse: int(-2147483648, 2147483647) });
+defineSysctl({ key: 'net.ipv4.icmp_msgs_per_sec', initial: '1000', parse: int(0, 2147483647) });
+defineSysctl({ key: 'net.ipv4.icmp_msgs_burst', initial: '50', parse: int(0, 2147483647) });
+defineSysctl({ key: 'net.ipv4.route.error_cost', initial: '250', parse: int(-2147483648, 2147483647) });
+defineSysctl({ key: 'net.ipv4.route.error_burst', initial: '1250', parse: int(-2147483648, 2147483647) });
 for (const [name, initial, max] of [
   ['forwarding', '0', 1],
   ['rp_filter', '0', 2],
@@ -165,6 +189,9 @@ export class Ipv4Stack implements L3Handler {
   readonly neigh: NeighTable;
   readonly arp: Arp;
   private readonly protocols: (Ipv4Protocol | undefined)[] = [];
+  /** Installed by the transport layer at load: gives a namespace its UDP and TCP. */
+  static attachTransports: ((ns: Namespace) => void) | null = null;
+  private transportsAttached = false;
   private readonly pingSockets = new Map<number, PingSocket>();
   private readonly rng: Rng;
   private readonly out = new OutRoute();
@@ -175,12 +202,24 @@ export class Ipv4Stack implements L3Handler {
   private curPktType: PktType = PktType.Host;
   /** Receiving device id of the packet being received, -1 for local output. */
   private curInDev = -1;
+  /** `skb_in->dev` for icmp_send's "not from loopback" test: receiving or failing output device. */
+  private curSkbDev = -1;
+  /** ICMP rate limiting: the namespace's inet_peer base and global bucket (icmp-ratelimit.ts). */
+  readonly peers = new InetPeers();
+  readonly icmpGlobal = new IcmpGlobalBucket();
+  private readonly icmpRng: Rng;
 
   // Cached sysctls. Per-device values are indexed by world device id and loaded lazily.
   defaultTtl = 64;
   private echoIgnoreAll = 0;
   private echoIgnoreBroadcasts = 1;
   private errorsUseInboundIfaddr = 0;
+  private icmpRatelimitJ = 250;
+  private icmpRatemask = 0x1818;
+  private icmpMsgsPerSec = 1000;
+  private icmpMsgsBurst = 50;
+  private rtErrorCost = 250;
+  private rtErrorBurst = 1250;
   private allRpFilter = 0;
   private allArpIgnore = 0;
   private allProxyArp = 0;
@@ -199,6 +238,7 @@ export class Ipv4Stack implements L3Handler {
     this.world = ns.world;
     this.addrs = new AddrTable(() => this.ns.devices);
     this.rng = this.world.sim.rng.stream(`ipv4:${ns.name}`);
+    this.icmpRng = this.world.sim.rng.stream(`icmp:${ns.name}`);
     for (let i = 0; i < this.idents.length; i++) this.idents[i] = this.rng.u32() & 0xffff;
     this.neigh = new NeighTable(this);
     this.arp = new Arp(this);
@@ -219,6 +259,12 @@ export class Ipv4Stack implements L3Handler {
       this.echoIgnoreAll = sc.getInt('net.ipv4.icmp_echo_ignore_all');
       this.echoIgnoreBroadcasts = sc.getInt('net.ipv4.icmp_echo_ignore_broadcasts');
       this.errorsUseInboundIfaddr = sc.getInt('net.ipv4.icmp_errors_use_inbound_ifaddr');
+      this.icmpRatelimitJ = msecsToJiffies(sc.getInt('net.ipv4.icmp_ratelimit'));
+      this.icmpRatemask = sc.getInt('net.ipv4.icmp_ratemask');
+      this.icmpMsgsPerSec = sc.getInt('net.ipv4.icmp_msgs_per_sec');
+      this.icmpMsgsBurst = sc.getInt('net.ipv4.icmp_msgs_burst');
+      this.rtErrorCost = sc.getInt('net.ipv4.route.error_cost');
+      this.rtErrorBurst = sc.getInt('net.ipv4.route.error_burst');
       this.allRpFilter = sc.getInt('net.ipv4.conf.all.rp_filter');
       this.allArpIgnore = sc.getInt('net.ipv4.conf.all.arp_ignore');
       this.allProxyArp = sc.getInt('net.ipv4.conf.all.proxy_arp');
@@ -232,6 +278,12 @@ export class Ipv4Stack implements L3Handler {
       'net.ipv4.icmp_echo_ignore_all',
       'net.ipv4.icmp_echo_ignore_broadcasts',
       'net.ipv4.icmp_errors_use_inbound_ifaddr',
+      'net.ipv4.icmp_ratelimit',
+      'net.ipv4.icmp_ratemask',
+      'net.ipv4.icmp_msgs_per_sec',
+      'net.ipv4.icmp_msgs_burst',
+      'net.ipv4.route.error_cost',
+      'net.ipv4.route.error_burst',
       'net.ipv4.conf.{dev}.rp_filter',
       'net.ipv4.conf.{dev}.arp_ignore',
       'net.ipv4.conf.{dev}.proxy_arp',
@@ -416,9 +468,17 @@ export class Ipv4Stack implements L3Handler {
     pool.setLength(h, tl);
     this.curPktType = pktType;
     this.curInDev = dev.id;
+    this.curSkbDev = dev.id;
     // ip_rcv → NF_INET_PRE_ROUTING (raw, conntrack, mangle, DNAT); a DNAT changes what routing sees.
+    // A traced packet records the hook even with no rules there (the explanation lists the hooks crossed).
+    if (pool.traceId[h]! >= 0) explainIdleHook(this, Hook.PreRouting, h, dev.id);
+    // ip_sabotage_in (br_netfilter): a frame a bridge passed up already crossed PREROUTING in
+    // br_nf_pre_routing, so the chains are skipped once.
     const nf = this.ns.nf;
-    if (
+    const nfb = pool.nfBridge[h]!;
+    if (nfb >= 0 && (nfb & NfBridge.SabotageDone) === 0) {
+      pool.nfBridge[h] = nfb | NfBridge.SabotageDone;
+    } else if (
       nf !== null &&
       nf.active[Hook.PreRouting] !== 0 &&
       !this.nfPass(nf.run(Hook.PreRouting, h, off, dev.id, -1), h, dev.id)
@@ -555,6 +615,7 @@ export class Ipv4Stack implements L3Handler {
    */
   private ipError(dev: Device, h: number, err: number, forwarding: boolean): void {
     const w = this.world;
+    if (w.pool.traceId[h]! >= 0) explainIpError(this, h, dev, err, forwarding);
     if (!forwarding) {
       w.drop(h, Drop.ForwardingDisabled, dev.id);
       return;
@@ -567,7 +628,15 @@ export class Ipv4Stack implements L3Handler {
       code = ICMP_PKT_FILTERED;
       reason = Drop.RouteProhibit;
     } else reason = Drop.RouteBlackhole;
-    if (code >= 0) this.icmpSend(h, ICMP_DEST_UNREACH, code, 0);
+    if (code >= 0) {
+      // ip_error's own token bucket on the sender's inet_peer (shared with icmp_ratelimit).
+      const nowJ = jiffiesOf(w.sim.now);
+      const pool = w.pool;
+      const peer = this.peers.get(rd32(pool.bytesOf(h), pool.start[h]! + 12), nowJ);
+      if (this.peers.errorAllow(peer, this.rtErrorCost, this.rtErrorBurst, nowJ)) {
+        this.icmpSend(h, ICMP_DEST_UNREACH, code, 0);
+      }
+    }
     w.drop(h, reason, dev.id);
   }
 
@@ -584,7 +653,9 @@ export class Ipv4Stack implements L3Handler {
       w.drop(h, Drop.FragNotReassembled, dev.id);
       return;
     }
+    if (pool.traceId[h]! >= 0) explainLocal(this, h, dev, broadcast);
     // ip_local_deliver → NF_INET_LOCAL_IN (mangle, filter, SNAT, conntrack confirm).
+    if (pool.traceId[h]! >= 0) explainIdleHook(this, Hook.LocalIn, h, dev.id);
     const nf = this.ns.nf;
     if (
       nf !== null &&
@@ -599,7 +670,14 @@ export class Ipv4Stack implements L3Handler {
       this.icmpRcv(dev, h, l4Off, broadcast);
       return;
     }
-    const handler = this.protocols[proto];
+    let handler = this.protocols[proto];
+    if (handler === undefined && !this.transportsAttached && Ipv4Stack.attachTransports !== null) {
+      // Every Linux namespace has UDP and TCP; netsim creates them on first use to keep idle
+      // namespaces small (100k-namespace topologies).
+      this.transportsAttached = true;
+      Ipv4Stack.attachTransports(this.ns);
+      handler = this.protocols[proto];
+    }
     if (handler === undefined) {
       if (!broadcast) this.icmpSend(h, ICMP_DEST_UNREACH, ICMP_PROT_UNREACH, 0);
       w.drop(h, Drop.UnhandledProto, dev.id);
@@ -613,6 +691,7 @@ export class Ipv4Stack implements L3Handler {
   private forward(inDev: Device, h: number, r: number, pktType: PktType): void {
     const w = this.world;
     const pool = w.pool;
+    if (pool.traceId[h]! >= 0) explainForward(this, h, inDev, r);
     if (pktType !== PktType.Host) {
       w.drop(h, Drop.OtherHost, inDev.id);
       return;
@@ -637,6 +716,7 @@ export class Ipv4Stack implements L3Handler {
     this.ipv4View.reset(u8, off);
     decrementTtl(this.ipv4View);
     // NF_INET_FORWARD sees the decremented TTL, as ip_forward calls the hook after ip_decrease_ttl.
+    if (pool.traceId[h]! >= 0) explainIdleHook(this, Hook.Forward, h, inDev.id);
     const nf = this.ns.nf;
     if (
       nf !== null &&
@@ -661,7 +741,10 @@ export class Ipv4Stack implements L3Handler {
   /** ip_output → NF_INET_POST_ROUTING (mangle, SNAT/MASQUERADE, conntrack confirm). */
   private postRouting(h: number, outDevId: number): boolean {
     const nf = this.ns.nf;
-    if (nf === null || nf.active[Hook.PostRouting] === 0) return true;
+    if (nf === null || nf.active[Hook.PostRouting] === 0) {
+      if (this.world.pool.traceId[h]! >= 0) explainIdleHook(this, Hook.PostRouting, h, outDevId);
+      return true;
+    }
     return this.nfPass(nf.run(Hook.PostRouting, h, this.world.pool.start[h]!, -1, outDevId), h, outDevId);
   }
   private readonly ipv4View = new Ipv4View();
@@ -727,6 +810,7 @@ export class Ipv4Stack implements L3Handler {
     const out = this.out;
     const err = this.routeOutput(dst, src, -1, out);
     if (err !== 0) {
+      if (pool.traceId[h]! >= 0) explainOutputError(this, h, err);
       w.drop(
         h,
         err === ERR.EINVAL ? Drop.RouteBlackhole : err === ERR.EACCES ? Drop.RouteProhibit : Drop.NoRoute,
@@ -741,12 +825,17 @@ export class Ipv4Stack implements L3Handler {
     wr16(u8, off + 10, csumFull(u8, off, hl));
     this.curPktType = PktType.Host;
     this.curInDev = -1;
+    this.curSkbDev = -1;
     return this.outputRoute(h, out, true);
   }
 
   /** `ip_output` → `ip_finish_output` for a routed local packet. */
   private outputRoute(h: number, out: OutRoute, local: boolean): number {
     const w = this.world;
+    if (w.pool.traceId[h]! >= 0) {
+      explainOutput(this, h, out);
+      explainIdleHook(this, Hook.LocalOut, h, out.devId);
+    }
     // __ip_local_out → NF_INET_LOCAL_OUT (raw, conntrack, mangle, DNAT, filter); a DNAT that changed
     // the destination re-routes the packet (ip_route_me_harder).
     const nf = this.ns.nf;
@@ -801,6 +890,7 @@ export class Ipv4Stack implements L3Handler {
     const neigh = this.neigh;
     let n = neigh.lookup(dev.id, nexthop);
     if (n < 0) n = neigh.create(dev, nexthop);
+    if (this.world.pool.traceId[h]! >= 0) explainNeighbour(this, h, dev, n, nexthop);
     if (neigh.eventSend(n, h)) this.xmitTo(dev, h, neigh.macHi[n]!, neigh.macLo[n]!);
   }
 
@@ -808,6 +898,7 @@ export class Ipv4Stack implements L3Handler {
   neighTransmit(n: number, h: number): void {
     const neigh = this.neigh;
     const dev = this.world.devices[neigh.devId[n]!]!;
+    if (this.world.pool.traceId[h]! >= 0) explainNeighbourResolved(this, h, n);
     this.xmitTo(dev, h, neigh.macHi[n]!, neigh.macLo[n]!);
   }
 
@@ -877,16 +968,22 @@ export class Ipv4Stack implements L3Handler {
       ptr += len;
       offset += len;
       first = false;
+      if (pool.traceId[h]! >= 0) explainFragment(this, h, f, dev);
       if (broadcast) this.xmitTo(dev, f, 0xffff, 0xffffffff);
       else this.neighOutput(dev, f, nexthop);
     }
+    if (pool.traceId[h]! >= 0) explainFragmented(this, h, dev);
     w.consume(h);
   }
 
-  /** `ipv4_link_failure` for a packet whose neighbour failed: host unreachable to its sender. */
-  linkFailure(h: number): void {
+  /**
+   * `ipv4_link_failure` for a packet whose neighbour on device `devId` failed: host unreachable to its
+   * sender (`skb->dev` is the output device, so the global ICMP bucket applies).
+   */
+  linkFailure(h: number, devId: number): void {
     this.curPktType = PktType.Host;
     this.curInDev = -1;
+    this.curSkbDev = devId;
     this.icmpSend(h, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, 0);
   }
 
@@ -920,6 +1017,7 @@ export class Ipv4Stack implements L3Handler {
     }
     if (type === ICMP_ECHOREPLY) {
       const sock = this.pingSockets.get(rd16(u8, icmpOff + 4));
+      if (pool.traceId[h]! >= 0) explainPing(this, h, dev, rd16(u8, icmpOff + 4), sock !== undefined);
       if (sock === undefined) {
         w.drop(h, Drop.NoSocket, dev.id);
         return;
@@ -1018,6 +1116,7 @@ export class Ipv4Stack implements L3Handler {
     u8[io + 1] = 0;
     wr16(u8, io + 2, 0);
     wr16(u8, io + 2, csumFull(u8, io, icmpLen));
+    if (pool.traceId[h]! >= 0) explainEcho(this, h, dev);
     this.curPktType = PktType.Host;
     this.outputRoute(h, out, false);
   }
@@ -1050,6 +1149,16 @@ export class Ipv4Stack implements L3Handler {
       const it = u8[off + hl]!;
       if (it > 18 || it === 3 || it === 4 || it === 5 || it === 11 || it === 12) return;
     }
+    // icmpv4_global_allow, unless the offending packet came in on a loopback device; a pass arms the
+    // per-peer limit (apply_ratelimit).
+    let applyRl = false;
+    if (!icmpMaskAllow(this.icmpRatemask, type, code)) {
+      const sd = this.curSkbDev;
+      if (sd < 0 || w.devices[sd]!.kind !== DevKind.Loopback) {
+        if (!this.icmpGlobal.allow(jiffiesOf(w.sim.now), this.icmpMsgsPerSec, this.icmpMsgsBurst)) return;
+        applyRl = true;
+      }
+    }
     let saddr = 0;
     if (dstLocal) saddr = origDst;
     else if (this.errorsUseInboundIfaddr === 1 && this.curInDev >= 0) {
@@ -1057,6 +1166,15 @@ export class Ipv4Stack implements L3Handler {
     }
     const out = this.out2;
     if (this.routeOutput(origSrc, saddr, -1, out) !== 0) return;
+    // icmpv4_xrlim_allow: no per-peer limit through a loopback device; the global credit is consumed
+    // for every message that passes.
+    if (applyRl) {
+      if (w.devices[out.devId]!.kind !== DevKind.Loopback) {
+        const nowJ = jiffiesOf(w.sim.now);
+        if (!this.peers.xrlimAllow(this.peers.get(origSrc, nowJ), this.icmpRatelimitJ, nowJ)) return;
+      }
+      this.icmpGlobal.consume(this.icmpRng);
+    }
     const origLen = rd16(u8, off + 2) < pool.len[h]! ? rd16(u8, off + 2) : pool.len[h]!;
     const tos = u8[off + 1]!;
     const mtu = out.mtu < 576 ? out.mtu : 576;
@@ -1081,6 +1199,8 @@ export class Ipv4Stack implements L3Handler {
     wr32(eu8, eo + 16, origSrc);
     wr16(eu8, eo + 10, 0);
     wr16(eu8, eo + 10, csumFull(eu8, eo, 20));
+    // An answer to a traced packet joins its trace.
+    if (pool.traceId[h]! >= 0) traceReply(w, h, e, this.curInDev, `ICMP error (type ${type} code ${code})`);
     this.outputRoute(e, out, false);
   }
 

@@ -40,6 +40,7 @@
 // (0 retransmit/state timer, 1 delayed ACK); a stale generation makes the event a no-op.
 
 import type { Rng } from '../../core/rng.js';
+import { explainTcpLookup, traceReply, traceSent } from '../../trace/points.js';
 import { rd16, rd32, wr16, wr32 } from '../../wire/bytes.js';
 import {
   checkTcp,
@@ -59,6 +60,7 @@ import { defineSysctl, intSysctl } from '../sysctl.js';
 import type { World } from '../world.js';
 import { Errno, IpOut, icmpToErrno, type TransportIp } from './ip-api.js';
 import { type PortRange, pickConnectPort } from './ports.js';
+import { transportOf } from './transport.js';
 import { writeIpv4Header } from './udp.js';
 
 export const IPPROTO_TCP = 6;
@@ -156,6 +158,8 @@ export interface TcpConnectOptions {
   /** IP_TTL; 0 = net.ipv4.ip_default_ttl. */
   ttl?: number;
   tos?: number;
+  /** Explanation trace every segment of this connection joins (-1/absent: not traced). */
+  traceId?: number;
 }
 
 /** A listening socket. `accept` returns the handler for a new connection (or null to refuse it). */
@@ -178,6 +182,8 @@ export class TcpListener {
 /** One connection's state (`struct tcp_sock`), allocated once per connection. */
 export class TcpConn {
   state: TcpState = TcpState.Closed;
+  /** Explanation trace its segments join, -1 = none (one field read per segment sent). */
+  traceId = -1;
   laddr = 0;
   lport = 0;
   raddr = 0;
@@ -331,7 +337,8 @@ export class TcpTable {
   readonly conns: (TcpConn | null)[] = [];
   private readonly freeIdx: number[] = [];
   /** Per connection index, never reset (indices are reused): timer generations. */
-  private gens = new Int32Array(64);
+  /** Pending timer event per (connection, timer type), or -1: cancelled on re-arm and on close. */
+  private timerEv = new Float64Array(64).fill(-1);
   /** 4-tuple hash: open addressing with linear probing, slot = connection index or −1. */
   private slots = new Int32Array(256).fill(-1);
   private used = 0;
@@ -369,8 +376,10 @@ export class TcpTable {
     this.rng = this.world.sim.rng.stream(`tcp:${ns.name}`);
     this.isnKey = this.rng.u32();
     this.tsKey = this.rng.u32();
-    this.timerKind = this.world.sim.registerKind(`tcp:${ns.name}:${ns.id}`, (target, arg) =>
-      this.timer(target, arg),
+    // One kind per world (kinds are 16-bit): target = namespace id, arg = connection index * 2 + type.
+    const world = this.world;
+    this.timerKind = world.sharedKind('tcp-timer', (nsId, arg) =>
+      transportOf(world.namespaces[nsId]!).tcp.timer(arg >>> 1, arg & 1),
     );
     const sc = ns.sysctl;
     const load = (): void => {
@@ -481,10 +490,10 @@ export class TcpTable {
     const c = new TcpConn(this, idx);
     if (idx === this.conns.length) this.conns.push(c);
     else this.conns[idx] = c;
-    if (idx * 2 + 2 > this.gens.length) {
-      const g = new Int32Array(this.gens.length * 2);
-      g.set(this.gens);
-      this.gens = g;
+    if (idx * 2 + 2 > this.timerEv.length) {
+      const g = new Float64Array(this.timerEv.length * 2).fill(-1);
+      g.set(this.timerEv);
+      this.timerEv = g;
     }
     return c;
   }
@@ -573,6 +582,7 @@ export class TcpTable {
     c.handler = handler;
     c.ttl = opts.ttl ?? 0;
     c.tos = opts.tos ?? 0;
+    c.traceId = opts.traceId ?? -1;
     this.initConn(c, out.mtu);
     c.ipId = this.rng.u32() & 0xffff;
     // tcp_connect_init: our window from advmss without the timestamp option (not yet negotiated).
@@ -787,9 +797,10 @@ export class TcpTable {
       // Any segment with ACK acknowledges everything received (`tcp_event_ack_sent`).
       c.ackPending = false;
       c.unackedRcv = 0;
-      this.gens[c.idx * 2 + TIMER_DELACK]!++;
+      this.cancelTimer(c.idx * 2 + TIMER_DELACK);
     }
     this.stats.outSegs++;
+    if (c.traceId >= 0) traceSent(w, c.traceId, h, -1, `tcp socket (${TCP_STATE_NAMES[c.state]})`);
     this.ip.sendLocal(h);
   }
 
@@ -881,27 +892,37 @@ export class TcpTable {
       d.set(this.rtxDeadline);
       this.rtxDeadline = d;
     }
-    const g = ++this.gens[c.idx * 2 + TIMER_RTX]!;
+    const slot = c.idx * 2 + TIMER_RTX;
+    this.cancelTimer(slot);
     const at = this.world.sim.now + delay;
     this.rtxDeadline[c.idx] = at;
-    this.world.sim.at(at, this.timerKind, c.idx, ((g & 0x3fffffff) << 1) | TIMER_RTX);
+    this.timerEv[slot] = this.world.sim.at(at, this.timerKind, this.ns.id, slot);
   }
 
   private stopRtx(c: TcpConn): void {
-    this.gens[c.idx * 2 + TIMER_RTX]!++;
+    this.cancelTimer(c.idx * 2 + TIMER_RTX);
     if (c.idx < this.rtxDeadline.length) this.rtxDeadline[c.idx] = 0;
   }
 
   private armDelack(c: TcpConn): void {
-    const g = ++this.gens[c.idx * 2 + TIMER_DELACK]!;
-    this.world.sim.after(TCP_DELACK_NS, this.timerKind, c.idx, ((g & 0x3fffffff) << 1) | TIMER_DELACK);
+    const slot = c.idx * 2 + TIMER_DELACK;
+    this.cancelTimer(slot);
+    this.timerEv[slot] = this.world.sim.after(TCP_DELACK_NS, this.timerKind, this.ns.id, slot);
   }
 
-  private timer(idx: number, arg: number): void {
+  private cancelTimer(slot: number): void {
+    const ev = this.timerEv[slot]!;
+    if (ev >= 0) {
+      this.world.sim.cancel(ev);
+      this.timerEv[slot] = -1;
+    }
+  }
+
+  /** A timer fired: `type` is TIMER_RTX or TIMER_DELACK (re-armed and stopped timers were cancelled). */
+  timer(idx: number, type: number): void {
+    this.timerEv[idx * 2 + type] = -1;
     const c = this.conns[idx];
     if (c === null || c === undefined) return;
-    const type = arg & 1;
-    if (arg >>> 1 !== (this.gens[idx * 2 + type]! & 0x3fffffff)) return; // cancelled
     if (type === TIMER_DELACK) {
       if (c.ackPending && c.state !== TcpState.Closed) this.sendAck(c);
       return;
@@ -1018,7 +1039,7 @@ export class TcpTable {
     if (c.listener !== null && c.state === TcpState.SynRecv) c.listener.pending--;
     c.state = TcpState.Closed;
     this.stopRtx(c);
-    this.gens[c.idx * 2 + TIMER_DELACK]!++;
+    this.cancelTimer(c.idx * 2 + TIMER_DELACK);
     this.unhash(c);
     this.conns[c.idx] = null;
     this.freeIdx.push(c.idx);
@@ -1071,6 +1092,8 @@ export class TcpTable {
         c = null;
       }
     }
+    if (pool.traceId[h]! >= 0)
+      explainTcpLookup(w, h, dev.id, dport, c !== null, this.findListener(dst, dport) !== null);
     if (c !== null) {
       this.segment(c, h, dev, u8, l4Off, end);
       return;
@@ -1127,6 +1150,7 @@ export class TcpTable {
     wr16(b, t + 18, 0);
     setTcpChecksum(b, t, TCP_MIN_HEADER_LEN, dst, src);
     this.stats.resetsSent++;
+    if (pool.traceId[hIn]! >= 0) traceReply(w, hIn, h, -1, 'TCP RST (no socket for the segment)');
     this.ip.sendLocal(h);
   }
 
@@ -1239,6 +1263,8 @@ export class TcpTable {
     c.raddr = src;
     c.rport = sport;
     c.listener = l;
+    // The server side of a traced SYN's connection joins its trace (SYN-ACK, data, FIN).
+    c.traceId = w.pool.traceId[h]!;
     this.initConn(c, out.mtu);
     c.ipId = this.rng.u32() & 0xffff;
     c.tsOk = this.tsEnabled;

@@ -5,7 +5,7 @@
 // never called per packet.
 
 import type { Ipv4Protocol } from '../ipv4/stack.js';
-import { stackOf } from '../ipv4/stack.js';
+import { Ipv4Stack, stackOf } from '../ipv4/stack.js';
 import type { Namespace } from '../namespace.js';
 import type { World } from '../world.js';
 import type { TransportIp } from './ip-api.js';
@@ -58,6 +58,11 @@ export function transportOf(ns: Namespace): Transport {
  * than protocol unreachable. Applications call this when they start (config time, not per packet);
  * namespaces created later get theirs at the next call or on first `transportOf`.
  */
+// Namespaces get their transports on the first packet that needs one (see Ipv4Stack.localDeliver).
+Ipv4Stack.attachTransports = (ns) => {
+  transportOf(ns);
+};
+
 export function ensureTransports(world: World): void {
   for (const ns of world.namespaces) transportOf(ns);
 }
