@@ -205,9 +205,10 @@ export class DockerEngine {
     return ns;
   }
 
-  private compileContext(): CompileContext {
+  private compileContext(state: EngineState = this.state): CompileContext {
     const cfg = this.state.config;
     return {
+      state,
       config: cfg,
       profile: profile(cfg.profile),
       fw: this.fw,
@@ -242,17 +243,19 @@ export class DockerEngine {
       return 3;
     };
     units.sort((a, b) => rank(a) - rank(b));
-    let c = this.compileContext();
+    let c = this.compileContext(next);
+    let cPrev = this.compileContext(prev);
     for (const u of units) {
       const id = u.slice(2);
       if (u === 'daemon') {
         if (!prev.started && next.started) this.daemonInit();
-        c = this.compileContext();
+        c = this.compileContext(next);
+        cPrev = this.compileContext(prev);
       } else if (u.startsWith('n:')) {
         const a = prev.networks[id];
         const b = next.networks[id];
         if (a === undefined && b !== undefined) driver(b.driver)?.createNetwork(this.compileContext(), b);
-        else if (a !== undefined && b === undefined) driver(a.driver)?.deleteNetwork(c, a);
+        else if (a !== undefined && b === undefined) driver(a.driver)?.deleteNetwork(cPrev, a);
       } else if (u.startsWith('c:')) {
         const b = next.containers[id];
         if (b?.running && !prev.containers[id]?.running && b.nsName !== this.hostNs.name)
@@ -268,8 +271,8 @@ export class DockerEngine {
         } else if (a !== undefined && b === undefined) {
           const n = prev.networks[a.networkId]!;
           const ctr = prev.containers[a.containerId]!;
-          if (a.gatewayEp) driver(n.driver)?.externalConnectivity(c, n, a, ctr, false);
-          driver(n.driver)?.leave(c, n, a, ctr);
+          if (a.gatewayEp) driver(n.driver)?.externalConnectivity(cPrev, n, a, ctr, false);
+          driver(n.driver)?.leave(cPrev, n, a, ctr);
         } else if (a !== undefined && b !== undefined && a.gatewayEp !== b.gatewayEp) {
           const n = next.networks[b.networkId]!;
           const ctr = next.containers[b.containerId]!;
@@ -632,6 +635,19 @@ export class DockerEngine {
         );
       nsName = other.nsName;
     } else nsName = '';
+    // Legacy links on the default bridge (container_operations_unix.go setupLinkedContainers).
+    for (const r of ctr.networks) {
+      if (r.network !== 'bridge') continue;
+      for (const l of r.links) {
+        const [name, alias] = l.split(':') as [string, string | undefined];
+        const child = this.findContainer(name);
+        if (child !== undefined && !child.running) {
+          throw new DaemonError(
+            `Cannot link to a non running container: /${child.name} AS /${ctr.name}/${alias ?? name}`,
+          );
+        }
+      }
+    }
     const eph = this.ephemeralRange();
     const prof = profile(this.state.config.profile);
     this.apply((d) => {

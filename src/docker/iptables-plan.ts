@@ -333,6 +333,61 @@ export class Firewaller {
     else this.del('filter', 'FORWARD', accept);
   }
 
+  // --- legacy links (--link on a bridge with icc=false) -----------------------------------------
+
+  /**
+   * iptabler/link.go AddLink/DelLink → iptables.ChainInfo.Link: per exposed port of the child, an
+   * ACCEPT parent→child to the port and child→parent from it, appended (ProgramRule, no -C check).
+   */
+  link(
+    br: string,
+    parentIp: string,
+    childIp: string,
+    ports: readonly { proto: string; port: number }[],
+    on: boolean,
+  ): void {
+    for (const p of ports) {
+      const fwd = [
+        '-i',
+        br,
+        '-o',
+        br,
+        '-p',
+        p.proto,
+        '-s',
+        parentIp,
+        '-d',
+        childIp,
+        '--dport',
+        `${p.port}`,
+        '-j',
+        'ACCEPT',
+      ];
+      const back = [
+        '-i',
+        br,
+        '-o',
+        br,
+        '-p',
+        p.proto,
+        '-s',
+        childIp,
+        '-d',
+        parentIp,
+        '--sport',
+        `${p.port}`,
+        '-j',
+        'ACCEPT',
+      ];
+      for (const args of [fwd, back]) {
+        if (on) {
+          this.model.append('filter', DOCKER, args);
+          this.cmd('filter', '-A', DOCKER, args);
+        } else this.del('filter', DOCKER, args);
+      }
+    }
+  }
+
   // --- endpoints and ports -----------------------------------------------------------------------
 
   /** endpoint.go filterDirectAccess (28.2+). */

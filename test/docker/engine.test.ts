@@ -178,6 +178,31 @@ COMMIT
   });
 });
 
+describe('legacy links', () => {
+  test("--icc=false: --link opens the child's exposed ports between parent and child only", () => {
+    const h = host();
+    h.run('dockerd --icc=false');
+    h.run('docker run -d --name db --expose 5432 postgres');
+    h.run('docker run -d --name web --link db:database nginx');
+    const filter = save(h.run);
+    expect(filter).toContain('-A DOCKER-FORWARD -i docker0 -o docker0 -j DROP');
+    expect(filter).toContain(
+      '-A DOCKER -s 172.17.0.3/32 -d 172.17.0.2/32 -i docker0 -o docker0 -p tcp -m tcp --dport 5432 -j ACCEPT\n' +
+        '-A DOCKER -s 172.17.0.2/32 -d 172.17.0.3/32 -i docker0 -o docker0 -p tcp -m tcp --sport 5432 -j ACCEPT',
+    );
+    h.run('docker rm -f web');
+    expect(save(h.run)).not.toContain('--dport 5432 -j ACCEPT');
+  });
+  test('a stopped link target is refused', () => {
+    const h = host();
+    h.run('docker run -d --name db img');
+    h.run('docker stop db');
+    expect(() => h.run('docker run -d --name web --link db:database img')).toThrow(
+      'docker: Error response from daemon: Cannot link to a non running container: /db AS /web/database',
+    );
+  });
+});
+
 describe('profile 27', () => {
   test('docker0 and a published port: the whole filter and nat tables', () => {
     const h = host();

@@ -82,6 +82,31 @@ function prefixLen(subnet: string): string {
   return subnet.slice(subnet.indexOf('/') + 1);
 }
 
+/**
+ * bridge_linux.go driver.link, for icc=false bridges only: the joining endpoint is the parent of the
+ * containers it names with `--link NAME[:ALIAS]`; each child's exposed ports are opened between them.
+ * (The reverse case — a child joining after its parent — is not modelled: Docker requires the child
+ * to be running when the parent is created.)
+ */
+function links(c: CompileContext, n: NetworkState, ep: EndpointState, on: boolean): void {
+  if (c.fw === null || ep.links.length === 0 || fwNetwork(n).icc) return;
+  const containers = Object.values(c.state.containers);
+  for (const l of ep.links) {
+    const name = l.split(':')[0]!;
+    const child = containers.find((x) => x.name === name || x.id === name);
+    if (child === undefined) continue;
+    const childEp = child.endpoints.map((id) => c.state.endpoints[id]).find((x) => x?.networkId === n.id);
+    if (childEp === undefined || childEp.ip === '') continue;
+    const ports = child.exposed
+      .map((x) => {
+        const [p, proto] = x.split('/');
+        return { port: Number(p), proto: proto ?? 'tcp' };
+      })
+      .sort((a, b) => a.port - b.port || (a.proto < b.proto ? -1 : a.proto > b.proto ? 1 : 0));
+    c.fw.link(bridgeName(n), ep.ip, childEp.ip, ports, on);
+  }
+}
+
 export const bridgeDriver: NetworkDriver = {
   name: 'bridge',
 
@@ -152,9 +177,12 @@ export const bridgeDriver: NetworkDriver = {
     if (ep.gatewayEp && !n.internal && ep.gateway !== '') {
       c.sandbox(ctr.nsName, ['ip', 'route', 'add', 'default', 'via', ep.gateway, 'dev', ep.ifName]);
     }
+    // Join: `if !network.config.EnableICC { return d.link(network, endpoint, true) }`.
+    links(c, n, ep, true);
   },
 
   leave(c, n, ep, _ctr) {
+    links(c, n, ep, false);
     if (c.fw !== null && ep.ip !== '') c.fw.endpoint(fwNetwork(n), ep.ip, false);
     // Deleting the host end removes the pair (the sandbox end goes with it).
     c.host(['ip', 'link', 'del', ep.hostIf]);

@@ -5,11 +5,13 @@
 
 import type { Firewaller } from '../iptables-plan.js';
 import type { Profile } from '../profiles.js';
-import type { ContainerState, DaemonConfig, EndpointState, NetworkState } from '../types.js';
+import type { ContainerState, DaemonConfig, EndpointState, EngineState, NetworkState } from '../types.js';
 
 export interface CompileContext {
   readonly config: DaemonConfig;
   readonly profile: Profile;
+  /** The engine state the unit belongs to (after the change; before it for removals). */
+  readonly state: EngineState;
   /** Null when dockerd runs with `--iptables=false`. */
   readonly fw: Firewaller | null;
   /** Runs a command line (argv) in the host namespace; returns its stdout. */
