@@ -44,6 +44,7 @@
 import type { Namespace } from '../net/namespace.js';
 import { defineSysctl, intSysctl } from '../net/sysctl.js';
 import type { World } from '../net/world.js';
+import { Stage } from '../trace/explain.js';
 import { rd16, rd32 } from '../wire/bytes.js';
 import { ipv4ToString } from '../wire/ipv4-address.js';
 import { ConnTable, TPL_KEY } from './connection.js';
@@ -350,12 +351,40 @@ export class Ipvs implements SchedulerHost {
    * header for the verdicts.
    */
   schedule(h: number, l3: number, ctx: IpvsCtx): IpvsVerdict {
+    const v = this.scheduleIn(h, l3, ctx);
+    const t = this.world.pool.traceId[h]!;
+    if (t >= 0 && this.lastWhy !== Why.None) this.traceStage(t, h, ctx);
+    return v;
+  }
+
+  /** Records the Ipvs stage of a traced frame: a = service, b = real server, c = its port; note = why. */
+  private traceStage(t: number, h: number, ctx: IpvsCtx): void {
+    const c = this.conns;
+    const cp = ctx.conn;
+    const live = cp >= 0 && (c.live[cp]! & 1) !== 0;
+    const tr = this.world.tracer;
+    const row = tr.record(
+      t,
+      this.world.sim.now,
+      Stage.Ipvs,
+      this.ns.lo.id,
+      this.lastSvc,
+      live ? c.daddr[cp]! >>> 0 : 0,
+      live ? c.dport[cp]! : 0,
+      h,
+    );
+    tr.note(row, this.explain());
+  }
+
+  private scheduleIn(h: number, l3: number, ctx: IpvsCtx): IpvsVerdict {
     ctx.conn = -1;
     ctx.fwd = -1;
     ctx.notrack = false;
     ctx.l3Off = l3;
     this.lastWhy = Why.None;
     this.lastResched = false;
+    this.lastSvc = -1;
+    this.lastDest = -1;
     if ((this.nServices === 0 && this.conns.count === 0) || this.backupOnly !== 0) return IpvsVerdict.Accept;
     const pool = this.world.pool;
     const u8 = pool.bytesOf(h);
@@ -460,6 +489,7 @@ export class Ipvs implements SchedulerHost {
     // ip_vs_in_stats
     const dest = this.dests[c.dest[cp]!] ?? null;
     this.lastDest = dest === null ? -1 : dest.id;
+    if (this.lastSvc < 0 && dest !== null && dest.svc !== null) this.lastSvc = dest.svc.id;
     if (dest !== null && (dest.flags & DF.AVAILABLE) !== 0) {
       dest.inPkts++;
       dest.inBytes += totLen;
@@ -613,6 +643,9 @@ export class Ipvs implements SchedulerHost {
           this.lastWhy = Why.NoDest;
           return SCHED_LEAVE;
         }
+        why.act = dest.activeConns;
+        why.inact = dest.inactConns;
+        why.weight = dest.weight;
         const tdport = dport === svc.port && svc.port !== FTPPORT ? dest.port : 0;
         ct = this.connNew(tplProto, snet, 0, vaddr, vport, dest.addr | 0, tdport, CF.TEMPLATE, dest, mark);
         c.timeoutNs[ct] = svc.timeoutS * NS_PER_S;
@@ -652,6 +685,9 @@ export class Ipvs implements SchedulerHost {
       this.lastWhy = Why.NoDest;
       return SCHED_LEAVE;
     }
+    why.act = dest.activeConns;
+    why.inact = dest.inactConns;
+    why.weight = dest.weight;
     const cp = this.connNew(
       proto,
       saddr,

@@ -305,3 +305,25 @@ describe('firewall-mark services, thresholds, no destination', () => {
     expect(d.ipvs.explain()).toMatch(/no destination available/);
   });
 });
+
+describe('explanations', () => {
+  it('a traced frame gets an Ipvs stage with the scheduler reason; untraced frames record nothing', () => {
+    const d = director();
+    const svc = svcSpec('TCP 10.0.0.1:80', 'wlc');
+    d.ipvs.addService(svc);
+    d.ipvs.addDest(svc, destSpec('10.0.0.5:80', 1, Fwd.Masq));
+    send(d, tcpFrame(d.world, '1.1.1.1:1', '10.0.0.1:80', SYN));
+    send(d, tcpFrame(d.world, '1.1.1.1:1', '10.0.0.1:80', ACK));
+    expect(d.world.tracer.rowCount).toBe(0);
+    const t = d.world.tracer.open('probe');
+    const h = tcpFrame(d.world, '1.1.1.2:2', '10.0.0.1:80', SYN);
+    d.world.pool.traceId[h] = t;
+    send(d, h);
+    const rec = d.world.tracer.traces()[0]!;
+    const st = rec.stages.find((s) => s.stage === 'ipvs')!;
+    expect(st.note).toBe(
+      'ipvs: TCP 1.1.1.2:2 -> 10.0.0.1:80: TCP 10.0.0.1:80: wlc: 10.0.0.5:80 has 1 active / weight 1 (overhead 256/1), the least',
+    );
+    expect(d.ipvs.explainPick()).toMatch(/^wlc: 10\.0\.0\.5:80 has 1 active \/ weight 1/);
+  });
+});

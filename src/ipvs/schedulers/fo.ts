@@ -20,9 +20,9 @@ export class FailOver implements Scheduler {
     return best;
   }
   done(): void {}
-  explain(_why: Decision, dest: Dest | null): string {
+  explain(why: Decision, dest: Dest | null): string {
     if (dest === null) return noDest(this.name);
-    return `fo: ${dest} has the highest weight (${dest.weight}) among available servers`;
+    return `fo: ${dest} has the highest weight (${why.weight}) among available servers`;
   }
 }
 

@@ -203,7 +203,7 @@ export class LocalityBasedLeastConn implements Scheduler {
     if (dest === null) return noDest(this.name);
     if (why.code === 1) return `lblc: destination address cached on ${dest} (not overloaded)`;
     const pre = why.code === 2 ? 'cached server unusable; ' : '';
-    return `lblc: ${pre}${dest} has ${dest.activeConns} active / weight ${dest.weight}, the least (now cached)`;
+    return `lblc: ${pre}${dest} has ${why.act} active / weight ${why.weight}, the least (now cached)`;
   }
 }
 

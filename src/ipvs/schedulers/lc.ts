@@ -30,7 +30,7 @@ export class LeastConn implements Scheduler {
 
   explain(why: Decision, dest: Dest | null): string {
     if (dest === null) return noDest(this.name);
-    return `lc: ${dest} has ${dest.activeConns} active + ${dest.inactConns} inactive (overhead ${why.a}), the least`;
+    return `lc: ${dest} has ${why.act} active + ${why.inact} inactive (overhead ${why.a}), the least`;
   }
 }
 

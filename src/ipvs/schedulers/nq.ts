@@ -30,8 +30,8 @@ export class NeverQueue implements Scheduler {
   done(): void {}
   explain(why: Decision, dest: Dest | null): string {
     if (dest === null) return noDest(this.name);
-    if (why.code === 1) return `nq: ${dest} is idle (0 active, weight ${dest.weight})`;
-    return `nq: no idle server; ${dest} has expected delay ${why.a}/${dest.weight}, the shortest`;
+    if (why.code === 1) return `nq: ${dest} is idle (0 active, weight ${why.weight})`;
+    return `nq: no idle server; ${dest} has expected delay ${why.a}/${why.weight}, the shortest`;
   }
 }
 

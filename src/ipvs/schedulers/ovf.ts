@@ -22,9 +22,9 @@ export class Overflow implements Scheduler {
     return h;
   }
   done(): void {}
-  explain(_why: Decision, dest: Dest | null): string {
+  explain(why: Decision, dest: Dest | null): string {
     if (dest === null) return noDest(this.name);
-    return `ovf: ${dest} has the highest weight (${dest.weight}) with ${dest.activeConns} active <= weight`;
+    return `ovf: ${dest} has the highest weight (${why.weight}) with ${why.act} active <= weight`;
   }
 }
 

@@ -60,7 +60,7 @@ export class RoundRobin implements Scheduler {
 
   explain(why: Decision, dest: Dest | null): string {
     if (dest === null) return noDest(this.name);
-    return `rr: ${dest} is next in turn (position ${why.a}, weight ${dest.weight})`;
+    return `rr: ${dest} is next in turn (position ${why.a}, weight ${why.weight})`;
   }
 }
 

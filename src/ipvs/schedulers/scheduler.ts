@@ -27,6 +27,10 @@ export class Decision {
   b = 0;
   c = 0;
   d = 0;
+  /** The chosen dest's counters and weight when it was picked (filled by Ipvs, read by explain). */
+  act = 0;
+  inact = 0;
+  weight = 0;
 
   reset(): void {
     this.code = 0;

@@ -38,7 +38,7 @@ export class ShortestExpectedDelay implements Scheduler {
   done(): void {}
   explain(why: Decision, dest: Dest | null): string {
     if (dest === null) return noDest(this.name);
-    return `sed: ${dest} has expected delay (${dest.activeConns} active + 1) / weight ${dest.weight} = ${why.a}/${dest.weight}, the shortest`;
+    return `sed: ${dest} has expected delay (${why.act} active + 1) / weight ${why.weight} = ${why.a}/${why.weight}, the shortest`;
   }
 }
 

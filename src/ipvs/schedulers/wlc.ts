@@ -45,7 +45,7 @@ export class WeightedLeastConn implements Scheduler {
   done(): void {}
   explain(why: Decision, dest: Dest | null): string {
     if (dest === null) return noDest(this.name);
-    return `wlc: ${dest} has ${dest.activeConns} active / weight ${dest.weight} (overhead ${why.a}/${dest.weight}), the least`;
+    return `wlc: ${dest} has ${why.act} active / weight ${why.weight} (overhead ${why.a}/${why.weight}), the least`;
   }
 }
 

@@ -88,7 +88,7 @@ export class WeightedRoundRobin implements Scheduler {
 
   explain(why: Decision, dest: Dest | null): string {
     if (dest === null) return noDest(this.name);
-    return `wrr: ${dest} has weight ${dest.weight} >= current weight ${why.a}`;
+    return `wrr: ${dest} has weight ${why.weight} >= current weight ${why.a}`;
   }
 }
 
