@@ -375,7 +375,7 @@ export class NeighTable {
     const devId = this.devId[id]!;
     while (h !== EMPTY) {
       const next = this.qNext[h]!;
-      this.stack.linkFailure(h);
+      this.stack.linkFailure(h, devId);
       w.drop(h, Drop.NeighFailed, devId);
       h = next;
     }
