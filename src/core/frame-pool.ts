@@ -38,6 +38,11 @@ const COLUMNS = {
   ctId: [Int32Array, -1],
   /** Trace record id; -1 when the frame is not being traced. */
   traceId: [Int32Array, -1],
+  /**
+   * br_netfilter's per-frame state (the skb's nf_bridge_info): -1 = none; otherwise the device id of
+   * the bridge port it entered by (physindev) plus flag bits (src/net/devices/br-netfilter.ts).
+   */
+  nfBridge: [Int32Array, -1],
 } as const;
 
 export type ColumnName = keyof typeof COLUMNS;
@@ -146,6 +151,7 @@ export class FramePool extends MetaBase {
     this.mark[h] = 0;
     this.ctId[h] = -1;
     this.traceId[h] = -1;
+    this.nfBridge[h] = -1;
     this.start[h] = (h & this.chunkMask) * this.slotSize + this.headroom;
     return h;
   }

@@ -41,6 +41,8 @@ export class PairedDevice extends Device {
     // dev_forward_skb → skb_scrub_packet: the peer sees a fresh skb with no conntrack entry, and
     // crossing into another namespace also clears the mark.
     w.pool.ctId[h] = -1;
+    // skb_ext_reset: br_netfilter's nf_bridge_info goes too.
+    w.pool.nfBridge[h] = -1;
     if (peer.ns !== this.ns) w.pool.mark[h] = 0;
     this.txDir!.transmit(h);
   }
