@@ -32,6 +32,7 @@ import type {
 import type { ProbeErrorName } from '../scenario/types.js';
 import { rd16, rd32, wr16 } from '../wire/bytes.js';
 import { csumFull } from '../wire/checksum.js';
+import { traceSent } from '../trace/points.js';
 import { ipv4ToString } from '../wire/ipv4-address.js';
 import { AppTimer, type TimerTarget } from './timers.js';
 
@@ -153,6 +154,8 @@ export class PingProbe implements App, TimerTarget, PingSocket {
     wr16(b, i + 6, seq);
     for (let k = 0; k < size; k++) b[i + 8 + k] = k & 0xff;
     wr16(b, i + 2, csumFull(b, i, 8 + size));
+    const t = this.ctx.openTrace?.(`${this.ctx.name} #${seq}`) ?? -1;
+    if (t >= 0) traceSent(w, t, h, -1, `ping ${this.ctx.name}`);
     return stackOf(this.ctx.ns).sendLocal(h);
   }
 

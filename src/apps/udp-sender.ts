@@ -80,6 +80,7 @@ export class UdpProbe implements App, UdpHandler, TimerTarget {
   private sendOne(): void {
     if (this.finished || this.sock === null) return;
     this.sent++;
+    this.sock.traceId = this.ctx.openTrace?.(`${this.ctx.name} #${this.sent}`) ?? -1;
     const e = this.sock.sendTo(this.opts.dstAddr, this.opts.port, this.payload, 0, this.payload.length);
     if (e !== 0) {
       this.sendFailed(e);

@@ -8,6 +8,7 @@
 // dispatch it by EtherType to ARP or IPv4. A frame handle `h` is owned by whoever holds it; every path
 // ends in exactly one of: handed on (xmit/deliver), consumed (World.consume) or dropped (World.drop).
 
+import { traceDev } from '../trace/points.js';
 import { Drop } from './drop-reason.js';
 import type { Namespace } from './namespace.js';
 import type { World } from './world.js';
@@ -118,6 +119,8 @@ export abstract class Device {
     w.counters.txPackets[this.id]!++;
     w.counters.txBytes[this.id]! += w.pool.len[h]!;
     if (this.tap !== null) this.tap.frame(this.id, 1, h);
+    const t = w.pool.traceId[h]!;
+    if (t >= 0) traceDev(w, t, h, this.id, 1);
     this.transmit(h);
   }
 
@@ -136,6 +139,8 @@ export abstract class Device {
     w.counters.rxBytes[this.id]! += w.pool.len[h]!;
     w.pool.ingressIf[h] = this.id;
     if (this.tap !== null) this.tap.frame(this.id, 0, h);
+    const t = w.pool.traceId[h]!;
+    if (t >= 0) traceDev(w, t, h, this.id, 0);
     if (this.rxHandler !== null && this.rxHandler.handleFrame(this, h) === RxResult.Consumed) return;
     this.ns.receiveL2(this, h);
   }

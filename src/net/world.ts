@@ -8,7 +8,7 @@
 
 import { FramePool } from '../core/frame-pool.js';
 import { Simulator } from '../core/simulator.js';
-import { Disposition, Stage, Tracer } from '../trace/explain.js';
+import { Disposition, NoteKind, Stage, Tracer } from '../trace/explain.js';
 import type { Device } from './device.js';
 import { DROP_REASON_COUNT, Drop } from './drop-reason.js';
 import { Namespace } from './namespace.js';
@@ -175,7 +175,12 @@ export class World {
   /** A copy of `h` (flooding); the copy is a new frame in the accounting. */
   cloneFrame(h: number): number {
     this.framesCreated++;
-    return this.pool.clone(h);
+    const c = this.pool.clone(h);
+    // The copy inherits the trace id with the metadata; its first row names the frame it copies so
+    // the explanation can tell a flood's copies from new packets.
+    const t = this.pool.traceId[c]!;
+    if (t >= 0) this.tracer.record(t, this.sim.now, Stage.Note, -1, NoteKind.Clone, h, 0, c);
+    return c;
   }
 
   /** Schedules frame `h` to arrive at device `devId` at time `t`. */
@@ -187,7 +192,7 @@ export class World {
   consume(h: number): void {
     this.framesConsumed++;
     const t = this.pool.traceId[h]!;
-    if (t >= 0) this.tracer.record(t, this.sim.now, Stage.End, -1, Disposition.Delivered, 0, -1);
+    if (t >= 0) this.tracer.record(t, this.sim.now, Stage.End, -1, Disposition.Delivered, 0, -1, h);
     this.pool.free(h);
   }
 
@@ -197,7 +202,8 @@ export class World {
     this.dropCounts[reason]!++;
     if (devId >= 0) this.counters.drops[devId * DROP_REASON_COUNT + reason]!++;
     const t = this.pool.traceId[h]!;
-    if (t >= 0) this.tracer.record(t, this.sim.now, Stage.End, devId, dispositionOf(reason), reason, devId);
+    if (t >= 0)
+      this.tracer.record(t, this.sim.now, Stage.End, devId, dispositionOf(reason), reason, devId, h);
     this.pool.free(h);
   }
 

@@ -43,11 +43,14 @@
 //   nf.logSink / nf.tracer — LOG records and per-rule traces for the explanation layer.
 
 import type { Namespace } from '../net/namespace.js';
+import { NfVerdict } from '../trace/explain.js';
+import { traceHook, traceTable } from '../trace/points.js';
+import { ruleTextOf } from '../trace/rule-text.js';
 import { CtState, PacketCtx } from './context.js';
 import { HOOK_COUNT, TableId } from './hook-id.js';
 import type { CompiledTable } from './table.js';
 import { F, MAX_JUMP_DEPTH, T, Table } from './table.js';
-import { Verdict, XT_CONTINUE, XT_RETURN } from './verdict.js';
+import { VERDICT_NAMES, Verdict, XT_CONTINUE, XT_RETURN } from './verdict.js';
 
 export { Hook, TableId } from './hook-id.js';
 
@@ -219,6 +222,7 @@ export class Netfilter {
     this.lastTable = -1;
     const order = HOOK_ORDER[hook]!;
     let v: number = Verdict.Accept;
+    if (ctx.trace !== 0) explainHook(this, hook, h, inDev, outDev);
     for (let i = 0; i < order.length; i++) {
       const t = order[i]!;
       if (t === CT_IN) {
@@ -229,7 +233,11 @@ export class Netfilter {
         if (ct !== null) v = ct.confirm(hook, ctx);
       } else if (this.tables[t]!.exists) {
         const nat = this.nat;
+        if (ctx.trace !== 0) this.lastTable = -1;
         v = t === TableId.Nat && nat !== null ? nat.natHook(hook, ctx) : this.runTable(t, hook, ctx);
+        // The row is made from the verdict this traversal returns, after it returned: the explanation
+        // and the packet's fate come from the same value.
+        if (ctx.trace !== 0) explainTable(this, t, hook, h, inDev, outDev, v);
       }
       if (v !== Verdict.Accept) break;
     }
@@ -459,6 +467,53 @@ export class Netfilter {
     this.lastTable = t;
     return c.policy[hook]!;
   }
+}
+
+/** Traced frames only: the packet reached `hook` in this namespace. */
+function explainHook(nf: Netfilter, hook: number, h: number, inDev: number, outDev: number): void {
+  const w = nf.ns?.world;
+  if (w === undefined) return;
+  traceHook(w, w.pool.traceId[h]!, h, inDev >= 0 ? inDev : outDev, hook);
+}
+
+/**
+ * Traced frames only: table `t` at `hook` returned `v`. The deciding rule is the one the traversal
+ * left in ctx.lastRule / nf.lastTable (-1 = the chain's policy, or the nat table was not consulted).
+ */
+function explainTable(
+  nf: Netfilter,
+  t: number,
+  hook: number,
+  h: number,
+  inDev: number,
+  outDev: number,
+  v: number,
+): void {
+  const w = nf.ns?.world;
+  if (w === undefined) return;
+  const ctx = nf.ctx;
+  const dev = inDev >= 0 ? inDev : outDev;
+  let verdict: number =
+    v === Verdict.Drop ? NfVerdict.Drop : v === Verdict.Accept ? NfVerdict.Accept : NfVerdict.Stolen;
+  let text: string;
+  if (nf.lastTable === t) {
+    const r = ctx.lastRule;
+    text = ruleTextOf(nf, t, r, hook);
+    if (r >= 0 && v === Verdict.Drop) {
+      const rule = nf.tables[t]!.compiled?.rules[r];
+      if (rule !== undefined && rule.target.kind === 'ext' && rule.target.mod.name === 'REJECT')
+        verdict = NfVerdict.Reject;
+    }
+    if (r < 0) text += ' (policy: no rule decided)';
+  } else if (t === TableId.Nat && nf.nat !== null) {
+    // The NAT hook consults the nat table only for a connection's first packet (nf_nat_inet_fn).
+    const id = ctx.ctId;
+    const why = id < 0 ? 'no conntrack entry' : (id & 7) === 7 ? 'untracked' : 'not NEW';
+    text = v === Verdict.Accept ? `nat table not consulted: ${why}` : `nat: ${VERDICT_NAMES[v] ?? v}`;
+  } else {
+    text = 'no rule decided';
+  }
+  traceTable(w, w.pool.traceId[h]!, h, dev, hook, t, verdict, text);
 }
 
 const instances = new WeakMap<Namespace, Netfilter>();

@@ -35,6 +35,12 @@ export interface AppContext {
    * run going until its worst-case end (start + (count-1)·interval + timeout).
    */
   done(): void;
+  /**
+   * Opt-in explanations: opens a trace for a packet the app is about to send and returns its id, or
+   * -1 when the run does not trace this app (absent = never). The app stores the id in the frame's
+   * `pool.traceId` (or a socket's `traceId`); every stage the packet passes is then recorded.
+   */
+  openTrace?(label: string): number;
 }
 
 /** One datagram or connection a server received, as the server's socket saw it (after any NAT). */

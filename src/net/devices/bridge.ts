@@ -33,6 +33,8 @@
 import { macReadHi, macReadLo } from '../../wire/mac.js';
 import { Device, DevKind, type RxHandler, RxResult } from '../device.js';
 import { Drop } from '../drop-reason.js';
+import { BridgeDecision } from '../../trace/explain.js';
+import { traceBridge, traceDev } from '../../trace/points.js';
 import type { Namespace } from '../namespace.js';
 import type { World } from '../world.js';
 import { FDB_PORT_BRIDGE, Fdb, FdbFlag, Learn } from './fdb.js';
@@ -151,6 +153,9 @@ export class BridgePort implements RxHandler {
     }
     const state = this.state;
     if (state !== PortState.Forwarding && state !== PortState.Learning) {
+      const t = pool.traceId[h]!;
+      if (t >= 0)
+        traceBridge(w, t, h, br.id, BridgeDecision.Drop, -1, this.dev.id, `ingress port ${this.dev.name} is ${PORT_STATE_NAMES[state]}`);
       w.drop(h, Drop.BridgeNoPort, this.dev.id);
       return RxResult.Consumed;
     }
@@ -309,6 +314,8 @@ export class BridgeDevice extends Device {
     w.counters.txPackets[this.id]!++;
     w.counters.txBytes[this.id]! += w.pool.len[h]!;
     if (this.tap !== null) this.tap.frame(this.id, 1, h);
+    const t = w.pool.traceId[h]!;
+    if (t >= 0) traceDev(w, t, h, this.id, 1);
     this.transmit(h);
   }
 
@@ -342,6 +349,8 @@ export class BridgeDevice extends Device {
     w.counters.rxBytes[this.id]! += pool.len[h]! - ETH_HLEN;
     pool.ingressIf[h] = this.id;
     if (this.tap !== null) this.tap.frame(this.id, 0, h);
+    const t = pool.traceId[h]!;
+    if (t >= 0) traceBridge(w, t, h, this.id, BridgeDecision.Local, -1, -1, 'to the bridge device itself (local FDB entry, broadcast or promiscuous)');
     this.ns.receiveL2(this, h);
   }
 
@@ -356,11 +365,36 @@ export class BridgeDevice extends Device {
 
   /** br_forward: to one port; with `localRcv` a clone goes and the caller keeps `h`. */
   forward(to: BridgePort | null, h: number, localRcv: boolean, ingress: BridgePort | null): void {
+    const t = this.world.pool.traceId[h]!;
     if (to !== null && this.shouldDeliver(to, ingress)) {
+      if (t >= 0) this.explain(t, h, BridgeDecision.Forward, to, ingress, 'FDB entry for the destination MAC');
       this.deliver(to, localRcv ? this.world.cloneFrame(h) : h);
       return;
     }
+    if (t >= 0 && !localRcv) this.explain(t, h, BridgeDecision.Drop, to, ingress, this.whyNot(to, ingress));
     if (!localRcv) this.world.drop(h, Drop.BridgeNoPort, this.id);
+  }
+
+  /** Traced frames only: the decision row (allocates its note). */
+  private explain(
+    t: number,
+    h: number,
+    decision: number,
+    to: BridgePort | null,
+    ingress: BridgePort | null,
+    why: string,
+  ): void {
+    const dest = to === null ? '' : ` to port ${to.dev.name}`;
+    traceBridge(this.world, t, h, this.id, decision, to?.dev.id ?? -1, ingress?.dev.id ?? -1, `${why}${dest}`);
+  }
+
+  /** Why should_deliver refused port `p` (traced frames only). */
+  private whyNot(p: BridgePort | null, ingress: BridgePort | null): string {
+    if (p === null) return 'FDB entry points to a port that is gone';
+    if (p === ingress && (p.flags & PortFlag.Hairpin) === 0)
+      return 'egress port is the ingress port and hairpin mode is off';
+    if (p.state !== PortState.Forwarding) return `egress port is ${PORT_STATE_NAMES[p.state]}, not forwarding`;
+    return 'both ports are isolated';
   }
 
   /** br_flood: every eligible port; the last one gets `h` itself unless the caller keeps it. */
@@ -377,13 +411,21 @@ export class BridgeDevice extends Device {
         if ((f & PortFlag.McastFlood) === 0 && ingress !== null) continue;
       } else if ((f & PortFlag.BcastFlood) === 0 && ingress !== null) continue;
       if (!this.shouldDeliver(p, ingress)) continue;
-      if (prev !== null) this.deliver(prev, w.cloneFrame(h));
+      if (prev !== null) {
+        const c = w.cloneFrame(h);
+        const t = w.pool.traceId[c]!;
+        if (t >= 0) this.explain(t, c, BridgeDecision.Flood, prev, ingress, 'flood copy');
+        this.deliver(prev, c);
+      }
       prev = p;
     }
+    const t = w.pool.traceId[h]!;
     if (prev === null) {
+      if (t >= 0 && !localRcv) this.explain(t, h, BridgeDecision.Drop, null, ingress, 'flood: no eligible port');
       if (!localRcv) w.drop(h, Drop.BridgeNoPort, this.id);
       return;
     }
+    if (t >= 0) this.explain(t, h, BridgeDecision.Flood, prev, ingress, pktType === PKT_UNICAST ? 'flood (destination MAC not in the FDB); last copy' : 'flood (broadcast/multicast); last copy');
     this.deliver(prev, localRcv ? w.cloneFrame(h) : h);
   }
 

@@ -10,6 +10,7 @@
 import type { PacketCtx } from '../../netfilter/context.js';
 import { onNetfilterCreated } from '../../netfilter/hooks.js';
 import { RejectWith } from '../../netfilter/targets/reject.js';
+import { traceReply } from '../../trace/points.js';
 import { rd16, rd32, wr16, wr32 } from '../../wire/bytes.js';
 import { csumFull } from '../../wire/checksum.js';
 import { tcpChecksum } from '../../wire/tcp.js';
@@ -93,7 +94,9 @@ function sendReset(stack: Ipv4Stack, ctx: PacketCtx): void {
   wr16(u8, tt + 16, 0);
   wr16(u8, tt + 18, 0);
   wr16(u8, tt + 16, tcpChecksum(u8, tt, 20, rd32(u8, off + 12), rd32(u8, off + 16)));
-  if (pool.traceId[ctx.h]! >= 0) pool.traceId[h] = pool.traceId[ctx.h]!;
+  // The RST answers a traced packet: it joins the trace, marked as REJECT's reply.
+  if (pool.traceId[ctx.h]! >= 0)
+    traceReply(w, ctx.h, h, ctx.inDev >= 0 ? ctx.inDev : ctx.outDev, 'REJECT --reject-with tcp-reset');
   stack.sendLocal(h);
 }
 

@@ -23,6 +23,7 @@ import type { Rng } from '../../core/rng.js';
 import { rd16, rd32, wr16, wr32 } from '../../wire/bytes.js';
 import { checkUdp, setUdpChecksum, UDP_HEADER_LEN, UdpBad, udpChecksumVerifies } from '../../wire/udp.js';
 import type { Device } from '../device.js';
+import { explainUdpLookup, traceSent } from '../../trace/points.js';
 import { Drop } from '../drop-reason.js';
 import type { Namespace } from '../namespace.js';
 import type { World } from '../world.js';
@@ -91,6 +92,8 @@ export class UdpSocket {
   /** Datagrams received and sent (for reports). */
   rxDatagrams = 0;
   txDatagrams = 0;
+  /** Explanation trace the datagrams it sends join, -1 = none (an app opts in per datagram). */
+  traceId = -1;
 
   constructor(
     readonly table: UdpTable,
@@ -294,6 +297,7 @@ export class UdpTable {
     for (let i = 0; i < len; i++) b[uo + UDP_HEADER_LEN + i] = u8[off + i]!;
     setUdpChecksum(b, uo, src, dst);
     s.txDatagrams++;
+    if (s.traceId >= 0) traceSent(w, s.traceId, h, -1, 'udp socket');
     const r = this.ip.sendLocal(h);
     return r < 0 ? -r : 0;
   }
@@ -377,6 +381,7 @@ export class UdpTable {
       return;
     }
     const s = this.lookup(src, sport, dst, dport);
+    if (pool.traceId[h]! >= 0) explainUdpLookup(w, h, dev.id, dport, s !== null);
     if (s === null) {
       this.ip.icmpSend(h, 3, 3, 0);
       w.drop(h, Drop.NoSocket, dev.id);

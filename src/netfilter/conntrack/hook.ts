@@ -13,6 +13,7 @@
 // clash) is kept in `lastDrop` for the caller that wants to count it precisely.
 
 import { Drop } from '../../net/drop-reason.js';
+import { explainConntrack, explainNatBinding, explainNatRewrite } from '../../trace/ct-points.js';
 import { CtState, type PacketCtx } from '../context.js';
 import { Hook, TableId } from '../hook-id.js';
 import type { ConntrackHook, NatHook, NatTargets, Netfilter } from '../hooks.js';
@@ -61,6 +62,7 @@ export class ConntrackAdapter implements ConntrackHook, NatHook, NatTargets {
     if (ctx.notrack !== 0 && pool.ctId[h] === -1) pool.ctId[h] = CT_UNTRACKED;
     const d = this.ct.in(hook, h, ctx.l3Off);
     this.fill(ctx);
+    if (ctx.trace !== 0) explainConntrack(this.ct, ctx, d);
     if (d !== 0) {
       this.lastDrop = d;
       return Verdict.Drop;
@@ -141,6 +143,7 @@ export class ConntrackAdapter implements ConntrackHook, NatHook, NatTargets {
       if (v !== Verdict.Accept) return v;
     }
     const d = nat.finish(hook, ctx.h, ctx.l3Off, this.state(ctx));
+    if (ctx.trace !== 0) explainNatRewrite(this.ct, ctx, hook);
     if (d !== 0) {
       this.lastDrop = d;
       return Verdict.Drop;
@@ -178,6 +181,7 @@ export class ConntrackAdapter implements ConntrackHook, NatHook, NatTargets {
       default:
         d = 0;
     }
+    if (ctx.trace !== 0) explainNatBinding(this.ct, ctx, kind, r, d);
     if (d !== 0) {
       this.lastDrop = d;
       return Verdict.Drop;
