@@ -177,7 +177,15 @@ export class DockerEngine {
     const [next, patches] = produceWithPatches(prev, recipe as (d: EngineState) => void);
     this.state = next;
     this.history.push(patches);
-    this.compile(prev, next, patches);
+    try {
+      this.compile(prev, next, patches);
+    } catch (e) {
+      // The daemon reports the failure and the object keeps its previous state (a container that
+      // failed to start stays created). Commands that already ran are not undone (see the report).
+      this.state = prev;
+      this.history.pop();
+      throw e;
+    }
     return patches;
   }
 

@@ -178,6 +178,18 @@ COMMIT
   });
 });
 
+describe('failures', () => {
+  test('a command that fails while compiling leaves the state as it was', () => {
+    const h = host();
+    h.run('ip link add eth9 type dummy');
+    expect(() => h.run('docker network create -o com.docker.network.bridge.name=eth9 n')).toThrow(
+      'Error response from daemon: ip link add name eth9',
+    );
+    expect(h.engine().findNetwork('n')).toBeUndefined();
+    expect(h.run('docker network ls')).not.toContain(' n ');
+  });
+});
+
 describe('legacy links', () => {
   test("--icc=false: --link opens the child's exposed ports between parent and child only", () => {
     const h = host();
