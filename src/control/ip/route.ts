@@ -8,7 +8,8 @@
 //   local 10.0.0.1 dev eth0 table local proto kernel scope host src 10.0.0.1     (show table all)
 // Fields end with a space; `proto boot` (the default of `ip route add`) and scope universe are not
 // printed; `table X` only for non-main tables when not filtering on one table; `linkdown` when the
-// device has no carrier. `ip route get` prints `DST [via GW] dev DEV src SRC uid 0 \n    cache `.
+// device has no carrier. `ip route get` prints `DST [via GW] dev DEV src SRC uid 0 \n    cache `, plus
+// `expires 599sec mtu 1400 ` when a PMTU exception exists (Linux 6.18, after a frag-needed).
 
 import type { Device } from '../../net/device.js';
 import {
@@ -418,7 +419,15 @@ function get(ctx: CommandContext, args: readonly string[], opts: IpOptions): Com
   row.cache = cache;
   line += 'uid 0 ';
   const c = cache.length > 0 ? `<${cache.join(',')}> ` : '';
-  return { stdout: opts.json ? printJson([row], opts) : `${line}\n    cache ${c}\n` };
+  // A PMTU exception (rt_fill_info: RTA_CACHEINFO expires, RTAX_MTU with its lock bit).
+  let pm = '';
+  const ex = out.type === RTN.Unicast ? st.pmtuException(dst) : null;
+  if (ex !== null) {
+    row.expires = ex.expiresS;
+    row.metrics = [{ mtu: ex.mtu }];
+    pm = `expires ${ex.expiresS}sec mtu ${ex.locked ? 'lock ' : ''}${ex.mtu} `;
+  }
+  return { stdout: opts.json ? printJson([row], opts) : `${line}\n    cache ${c}${pm}\n` };
 }
 
 export function ipRoute(ctx: CommandContext, args: readonly string[], opts: IpOptions): CommandResult {

@@ -56,8 +56,16 @@ import type { World } from '../world.js';
 import { AddrTable, type IfAddr } from './address.js';
 import { Arp } from './arp.js';
 import { ERR, Fib, type RouteSpec, RT_TABLE, RTF, RTN, RTPROT, rtnError, SCOPE } from './fib.js';
-import { IcmpGlobalBucket, InetPeers, icmpMaskAllow, jiffiesOf, msecsToJiffies } from './icmp-ratelimit.js';
+import {
+  HZ,
+  IcmpGlobalBucket,
+  InetPeers,
+  icmpMaskAllow,
+  jiffiesOf,
+  msecsToJiffies,
+} from './icmp-ratelimit.js';
 import { NeighParms, NeighTable } from './neighbour.js';
+import { PmtuCache } from './pmtu.js';
 import './netfilter-glue.js';
 import {
   explainEcho,
@@ -89,6 +97,10 @@ defineSysctl({ key: 'net.ipv4.icmp_msgs_per_sec', initial: '1000', parse: int(0,
 defineSysctl({ key: 'net.ipv4.icmp_msgs_burst', initial: '50', parse: int(0, 2147483647) });
 defineSysctl({ key: 'net.ipv4.route.error_cost', initial: '250', parse: int(-2147483648, 2147483647) });
 defineSysctl({ key: 'net.ipv4.route.error_burst', initial: '1250', parse: int(-2147483648, 2147483647) });
+// PMTU cache (src/net/ipv4/pmtu.ts): mtu_expires in seconds, min_pmtu >= 68 (IPV4_MIN_MTU).
+defineSysctl({ key: 'net.ipv4.route.mtu_expires', initial: '600', parse: int(0, 2147483647) });
+defineSysctl({ key: 'net.ipv4.route.min_pmtu', initial: '552', parse: int(68, 2147483647) });
+defineSysctl({ key: 'net.ipv4.ip_no_pmtu_disc', initial: '0', parse: int(0, 3) });
 for (const [name, initial, max] of [
   ['forwarding', '0', 1],
   ['rp_filter', '0', 2],
@@ -134,6 +146,8 @@ const ICMP_PROT_UNREACH = 2;
 const ICMP_FRAG_NEEDED = 4;
 const ICMP_PKT_FILTERED = 13;
 const ICMP_EXC_TTL = 0;
+const ICMP_EXC_FRAGTIME = 1;
+const IPPROTO_TCP = 6;
 const S = 1_000_000_000;
 
 /** A transport protocol registered for local delivery (`struct net_protocol`). */
@@ -208,6 +222,9 @@ export class Ipv4Stack implements L3Handler {
   readonly peers = new InetPeers();
   readonly icmpGlobal = new IcmpGlobalBucket();
   private readonly icmpRng: Rng;
+  /** Path MTU exceptions learnt from frag-needed (pmtu.ts). */
+  readonly pmtu = new PmtuCache();
+  private readonly outPmtu = new OutRoute();
 
   // Cached sysctls. Per-device values are indexed by world device id and loaded lazily.
   defaultTtl = 64;
@@ -220,6 +237,10 @@ export class Ipv4Stack implements L3Handler {
   private icmpMsgsBurst = 50;
   private rtErrorCost = 250;
   private rtErrorBurst = 1250;
+  private mtuExpiresJ = 600 * HZ;
+  private minPmtu = 552;
+  /** net.ipv4.ip_no_pmtu_disc (also read by sockets for their default IP_MTU_DISCOVER). */
+  noPmtuDisc = 0;
   private allRpFilter = 0;
   private allArpIgnore = 0;
   private allProxyArp = 0;
@@ -265,6 +286,9 @@ export class Ipv4Stack implements L3Handler {
       this.icmpMsgsBurst = sc.getInt('net.ipv4.icmp_msgs_burst');
       this.rtErrorCost = sc.getInt('net.ipv4.route.error_cost');
       this.rtErrorBurst = sc.getInt('net.ipv4.route.error_burst');
+      this.mtuExpiresJ = sc.getInt('net.ipv4.route.mtu_expires') * HZ;
+      this.minPmtu = sc.getInt('net.ipv4.route.min_pmtu');
+      this.noPmtuDisc = sc.getInt('net.ipv4.ip_no_pmtu_disc');
       this.allRpFilter = sc.getInt('net.ipv4.conf.all.rp_filter');
       this.allArpIgnore = sc.getInt('net.ipv4.conf.all.arp_ignore');
       this.allProxyArp = sc.getInt('net.ipv4.conf.all.proxy_arp');
@@ -284,6 +308,9 @@ export class Ipv4Stack implements L3Handler {
       'net.ipv4.icmp_msgs_burst',
       'net.ipv4.route.error_cost',
       'net.ipv4.route.error_burst',
+      'net.ipv4.route.mtu_expires',
+      'net.ipv4.route.min_pmtu',
+      'net.ipv4.ip_no_pmtu_disc',
       'net.ipv4.conf.{dev}.rp_filter',
       'net.ipv4.conf.{dev}.arp_ignore',
       'net.ipv4.conf.{dev}.proxy_arp',
@@ -728,7 +755,7 @@ export class Ipv4Stack implements L3Handler {
     if (!this.postRouting(h, outDev.id)) return;
     const dst = rd32(u8, off + 16);
     const gw = fib.gw[r]!;
-    this.finishOutput(outDev, h, gw !== 0 ? gw : dst, false);
+    this.finishOutput(outDev, h, gw !== 0 ? gw : dst, false, mtu);
   }
 
   /** Maps a netfilter verdict to the frame's fate: true = go on; false = it was dropped or stolen. */
@@ -788,7 +815,55 @@ export class Ipv4Stack implements L3Handler {
     out.nexthop = type === RTN.Unicast && fib.gw[r] !== 0 ? fib.gw[r]! : dst;
     out.src = src !== 0 ? src : fib.saddr[r]!;
     out.mtu = dev.mtu;
+    // ipv4_mtu: a live PMTU exception for this destination (find_exception) overrides the device MTU.
+    if (this.pmtu.size !== 0 && type === RTN.Unicast) {
+      const e = this.pmtu.find(dst, r, fib.seq[r]!, jiffiesOf(w.sim.now));
+      if (e >= 0) out.mtu = this.pmtu.pmtu(e);
+    }
     return 0;
+  }
+
+  /**
+   * `ipv4_sk_update_pmtu` → `__ip_rt_update_pmtu` for destination `daddr` with the next-hop MTU `mtu`
+   * of a frag-needed (see pmtu.ts for the rules).
+   */
+  updatePmtu(daddr: number, mtu: number): void {
+    const out = this.outPmtu;
+    if (this.routeOutput(daddr, 0, -1, out) !== 0 || out.type !== RTN.Unicast || out.routeId < 0) return;
+    const r = out.routeId;
+    const seq = this.fib.seq[r]!;
+    const nowJ = jiffiesOf(this.world.sim.now);
+    const e = this.pmtu.find(daddr, r, seq, nowJ);
+    if (e >= 0 && this.pmtu.locked(e)) return; // ip_mtu_locked
+    const old = out.mtu;
+    if (old < mtu) return;
+    let lock = false;
+    let m = mtu;
+    if (m < this.minPmtu) {
+      lock = true;
+      m = old < this.minPmtu ? old : this.minPmtu;
+    }
+    if (
+      e >= 0 &&
+      this.pmtu.pmtu(e) === m &&
+      !lock &&
+      nowJ < this.pmtu.expiresAt(e) - Math.floor(this.mtuExpiresJ / 2)
+    ) {
+      return;
+    }
+    this.pmtu.set(daddr, r, seq, m, lock, nowJ + this.mtuExpiresJ);
+  }
+
+  /** The PMTU exception `ip route get` shows for `dst` (config side), or null. */
+  pmtuException(dst: number): { mtu: number; locked: boolean; expiresS: number } | null {
+    const out = this.outPmtu;
+    if (this.routeOutput(dst, 0, -1, out) !== 0 || out.type !== RTN.Unicast || out.routeId < 0) return null;
+    const nowJ = jiffiesOf(this.world.sim.now);
+    const e = this.pmtu.find(dst, out.routeId, this.fib.seq[out.routeId]!, nowJ);
+    if (e < 0) return null;
+    // rt_fill_info: remaining jiffies → clock_t (USER_HZ 100) → iproute2 divides by 100.
+    const left = this.pmtu.expiresAt(e) - nowJ;
+    return { mtu: this.pmtu.pmtu(e), locked: this.pmtu.locked(e), expiresS: Math.floor(left / HZ) };
   }
 
   /** `ip_select_ident` for a packet that may be fragmented: per-(src, dst, proto) counters. */
@@ -860,25 +935,30 @@ export class Ipv4Stack implements L3Handler {
     }
     const dev = w.devices[out.devId]!;
     const pool = w.pool;
-    if (pool.len[h]! > dev.mtu) {
+    // ip_skb_dst_mtu for local packets: the path MTU (a cached exception) or the device MTU.
+    const mtu = out.mtu;
+    if (pool.len[h]! > mtu) {
       const u8 = pool.bytesOf(h);
       if ((u8[pool.start[h]! + 6]! & 0x40) !== 0) {
-        // ip_fragment with DF and !ignore_df: local "fragmentation needed", EMSGSIZE.
-        if (local) this.icmpSend(h, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, dev.mtu);
+        // __ip_append_data: a DF datagram (IP_PMTUDISC_DO) larger than the path MTU fails with
+        // EMSGSIZE (ip_local_error to the socket); nothing is sent, no ICMP through lo.
         w.drop(h, Drop.MtuExceeded, dev.id);
         return ERR.EMSGSIZE;
       }
     }
     if (!this.postRouting(h, dev.id)) return 0;
-    this.finishOutput(dev, h, out.nexthop, out.type === RTN.Broadcast);
+    this.finishOutput(dev, h, out.nexthop, out.type === RTN.Broadcast, mtu);
     return 0;
   }
 
-  /** `ip_finish_output`: fragments when needed, then neighbour output (or broadcast). */
-  private finishOutput(dev: Device, h: number, nexthop: number, broadcast: boolean): void {
+  /**
+   * `ip_finish_output`: fragments to `mtu` when needed (`ip_skb_dst_mtu`: the path MTU for local
+   * packets, the device MTU when forwarding), then neighbour output (or broadcast).
+   */
+  private finishOutput(dev: Device, h: number, nexthop: number, broadcast: boolean, mtu: number): void {
     const pool = this.world.pool;
-    if (pool.len[h]! > dev.mtu) {
-      this.fragment(dev, h, nexthop, broadcast);
+    if (pool.len[h]! > mtu) {
+      this.fragment(dev, h, nexthop, broadcast, mtu);
       return;
     }
     if (broadcast) this.xmitTo(dev, h, 0xffff, 0xffffffff);
@@ -929,7 +1009,7 @@ export class Ipv4Stack implements L3Handler {
    * last, the same Identification; later fragments keep only options with the copy flag (the others
    * are overwritten with NOOP, `ip_options_fragment`). The original frame is consumed.
    */
-  private fragment(dev: Device, h: number, nexthop: number, broadcast: boolean): void {
+  private fragment(dev: Device, h: number, nexthop: number, broadcast: boolean, mtu: number): void {
     const w = this.world;
     const pool = w.pool;
     const u8 = pool.bytesOf(h);
@@ -941,7 +1021,6 @@ export class Ipv4Stack implements L3Handler {
     let offset = (ff & IPV4_OFFSET_MASK) << 3;
     let left = tl - hl;
     let ptr = hl;
-    const mtu = dev.mtu;
     if (mtu - hl < 8) {
       w.drop(h, Drop.MtuExceeded, dev.id);
       return;
@@ -1054,19 +1133,42 @@ export class Ipv4Stack implements L3Handler {
       return;
     }
     let info = 0;
-    if (type === ICMP_DEST_UNREACH && code === ICMP_FRAG_NEEDED) info = rd16(u8, icmpOff + 6);
-    else if (type === ICMP_PARAMETERPROB) info = u8[icmpOff + 4]!;
     const qproto = u8[q + 9]!;
+    const fragNeeded = type === ICMP_DEST_UNREACH && code === ICMP_FRAG_NEEDED;
+    if (fragNeeded) {
+      // ip_no_pmtu_disc: 0 use the MTU; 1 deliver without it (info 0); 2 ignore the message; 3 use it
+      // only for protocols with icmp_strict_tag_validation (TCP), ignore it for the others.
+      const mode = this.noPmtuDisc;
+      if (mode === 2 || (mode === 3 && qproto !== IPPROTO_TCP)) {
+        w.consume(h);
+        return;
+      }
+      if (mode !== 1) info = rd16(u8, icmpOff + 6);
+    } else if (type === ICMP_PARAMETERPROB) info = u8[icmpOff + 4]!;
+    else if (type === ICMP_TIME_EXCEEDED && code === ICMP_EXC_FRAGTIME) {
+      // Reassembly timeouts are counted and not passed to sockets.
+      w.consume(h);
+      return;
+    }
+    let delivered = false;
     if (qproto === IPPROTO_ICMP) {
       const qi = q + qhl;
       if (u8[qi] === ICMP_ECHO) {
         const sock = this.pingSockets.get(rd16(u8, qi + 4));
-        if (sock !== undefined) sock.error(h, q, end, type, code, info);
+        if (sock !== undefined) {
+          sock.error(h, q, end, type, code, info);
+          delivered = true;
+        }
       }
     } else {
       const p = this.protocols[qproto];
-      if (p !== undefined) p.error(h, q, end, type, code, info);
+      if (p !== undefined) {
+        p.error(h, q, end, type, code, info);
+        delivered = true;
+      }
     }
+    // ping_err / __udp4_lib_err / tcp_v4_err → ipv4_sk_update_pmtu with the quoted destination.
+    if (fragNeeded && delivered) this.updatePmtu(rd32(w.pool.bytesOf(h), q + 16), info);
     w.consume(h);
   }
 

@@ -4,41 +4,11 @@
 
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../../src/core/rng.js';
-import type { Device } from '../../../src/net/device.js';
-import { createPair } from '../../../src/net/devices/veth.js';
 import { HZ, IcmpGlobalBucket, InetPeers, icmpMaskAllow } from '../../../src/net/ipv4/icmp-ratelimit.js';
 import { stackOf } from '../../../src/net/ipv4/stack.js';
-import type { Namespace } from '../../../src/net/namespace.js';
 import type { World } from '../../../src/net/world.js';
-import { addAddr, addRoute, expectConserved, ip, MS, Pinger, run, S, up, world } from './helpers.js';
-
-function link(w: World, a: Namespace, an: string, b: Namespace, bn: string): [Device, Device] {
-  const [x, y] = createPair(w, a, an, b, bn);
-  a.attach(x);
-  b.attach(y);
-  up(x);
-  up(y);
-  return [x, y];
-}
-
-/** a1 (10.1.0.2) — r1 (10.1.0.1 | 10.2.0.1, forwarding) — b1 (10.2.0.2). */
-function routed() {
-  const w = world();
-  const a1 = w.addNamespace('a1');
-  const r1 = w.addNamespace('r1');
-  const b1 = w.addNamespace('b1');
-  for (const ns of [a1, r1, b1]) up(ns.lo);
-  const [ea] = link(w, a1, 'eth0', r1, 'eth-a');
-  const [rb, eb] = link(w, r1, 'eth-b', b1, 'eth0');
-  addAddr(ea, '10.1.0.2/24');
-  addAddr(r1.device('eth-a')!, '10.1.0.1/24');
-  addAddr(rb, '10.2.0.1/24');
-  addAddr(eb, '10.2.0.2/24');
-  addRoute(a1, 'default', '10.1.0.1', null);
-  addRoute(b1, 'default', '10.2.0.1', null);
-  r1.sysctl.set('net.ipv4.ip_forward', '1');
-  return { w, a1, r1, b1 };
-}
+import { expectConserved, ip, MS, Pinger, run, S } from './helpers.js';
+import { routed } from './routed.js';
 
 /** Sends `n` echo requests `gapNs` apart from `p` (seq 1..n), starting now. */
 function burst(w: World, p: Pinger, dst: string, n: number, gapNs: number, ttl = 64): void {
