@@ -9,6 +9,7 @@ import './ip/link-types/vxlan.js';
 import './ip/link-types/macvlan.js';
 import './bridge.js';
 import './sysctl.js';
+import './modprobe.js';
 import './iptables.js';
 import './iptables-restore.js';
 import './iptables-save.js';

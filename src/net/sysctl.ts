@@ -18,6 +18,11 @@ export interface SysctlDef {
   initial: string;
   /** Normalises a written value, or returns null when the kernel would answer EINVAL. */
   parse: (text: string) => string | null;
+  /**
+   * When given, the key exists in a namespace only while this returns true (a module's table,
+   * registered by `register_net_sysctl` once the module is loaded, e.g. net.bridge.* of br_netfilter).
+   */
+  present?: (ns: Namespace) => boolean;
 }
 
 const defs = new Map<string, SysctlDef>();
@@ -53,7 +58,10 @@ export class Sysctls {
   /** Resolves a concrete key to its definition and the device name it names (or null). */
   private resolve(key: string): { def: SysctlDef; dev: string | null } | null {
     const direct = defs.get(key);
-    if (direct !== undefined && !direct.key.includes('{dev}')) return { def: direct, dev: null };
+    if (direct !== undefined && !direct.key.includes('{dev}')) {
+      if (direct.present !== undefined && !direct.present(this.ns)) return null;
+      return { def: direct, dev: null };
+    }
     const m = /^(net\.ipv4\.(?:conf|neigh)\.)([^.]+)(\..+)$/.exec(key);
     if (m === null) return null;
     const pattern = `${m[1]}{dev}${m[3]}`;
@@ -67,7 +75,9 @@ export class Sysctls {
   }
 
   private notFound(key: string): SysctlError {
-    return new SysctlError(`sysctl: cannot stat /proc/sys/${key.replace(/\./g, '/')}: No such file or directory`);
+    return new SysctlError(
+      `sysctl: cannot stat /proc/sys/${key.replace(/\./g, '/')}: No such file or directory`,
+    );
   }
 
   has(key: string): boolean {
@@ -133,6 +143,7 @@ export class Sysctls {
     const devNames = ['all', 'default', ...this.ns.devices.map((d) => d.name)];
     for (const def of defs.values()) {
       if (!def.key.includes('{dev}')) {
+        if (def.present !== undefined && !def.present(this.ns)) continue;
         out.push([def.key, this.get(def.key)]);
         continue;
       }

@@ -47,7 +47,8 @@ import { NfVerdict } from '../trace/explain.js';
 import { traceHook, traceTable } from '../trace/points.js';
 import { ruleTextOf } from '../trace/rule-text.js';
 import { CtState, PacketCtx } from './context.js';
-import { HOOK_COUNT, TableId } from './hook-id.js';
+import { Hook, HOOK_COUNT, TableId } from './hook-id.js';
+import { NfBridge } from './nf-bridge.js';
 import type { CompiledTable } from './table.js';
 import { F, MAX_JUMP_DEPTH, T, Table } from './table.js';
 import { VERDICT_NAMES, Verdict, XT_CONTINUE, XT_RETURN } from './verdict.js';
@@ -77,6 +78,8 @@ export interface ConntrackHook {
   confirm(hook: number, ctx: PacketCtx): number;
   ctField(ctx: PacketCtx, field: number): number;
   ctSetMark(ctx: PacketCtx, mark: number): void;
+  /** ctx.ctState/ctDir from the frame's entry at hooks after nf_conntrack_in (INPUT, FORWARD, POSTROUTING). */
+  attach?(ctx: PacketCtx): void;
 }
 
 export interface NatHook {
@@ -188,7 +191,11 @@ export class Netfilter {
 
   run(hook: number, h: number, l3Off: number, inDev: number, outDev: number): number {
     const ctx = this.ctx;
-    ctx.physIn = -1;
+    // A frame that entered by a bridge port with br_netfilter on keeps its physindev while it is
+    // routed (nf_bridge_info stays on the skb), so -m physdev --physdev-in matches in INPUT/FORWARD.
+    const pool = this.poolOf();
+    const nb = pool === null ? -1 : pool.nfBridge[h]!;
+    ctx.physIn = nb < 0 ? -1 : nb & NfBridge.DevMask;
     ctx.physOut = -1;
     ctx.bridged = 0;
     return this.runHook(hook, h, l3Off, inDev, outDev);
@@ -214,6 +221,10 @@ export class Netfilter {
   private runHook(hook: number, h: number, l3Off: number, inDev: number, outDev: number): number {
     const ctx = this.ctx;
     this.load(ctx, h, l3Off);
+    // The entry nf_conntrack_in attached at PREROUTING/OUTPUT travels with the skb: later hooks see
+    // its state (xt_conntrack reads skb->_nfct).
+    if (hook !== Hook.PreRouting && hook !== Hook.LocalOut && this.conntrack !== null)
+      this.conntrack.attach?.(ctx);
     ctx.hook = hook;
     ctx.inDev = inDev;
     ctx.outDev = outDev;

@@ -24,19 +24,37 @@
 //   the bridge's own addresses are local permanent FDB entries.
 // - Carrier: on until the first port is added, then on iff some port is FORWARDING (NO_STP's
 //   br_port_state_selection); `ip link` shows such a bridge UNKNOWN before its first port.
+// - br_netfilter (net/bridge/br_netfilter_hooks.c), once the module is loaded (`modprobe br_netfilter`,
+//   br-netfilter.ts) and bridge-nf-call-iptables (or the bridge's nf_call_iptables) is on: an untagged
+//   IPv4 frame crosses PREROUTING (in = the bridge, physdev in = the port) before learning and the FDB
+//   decision (br_nf_pre_routing); a changed destination is routed again (br_nf_pre_routing_finish:
+//   still out of this bridge → the next hop's MAC and bridged on, "bridged DNAT"; otherwise the
+//   bridge's own MAC and up the stack). Each forwarded copy crosses FORWARD (in = out = the bridge,
+//   physdev in/out = the ports; once per output port when flooding, br_nf_forward_ip) and POSTROUTING
+//   (br_nf_post_routing). A frame passed up skips PREROUTING in ip_rcv (ip_sabotage_in), so the
+//   namespace's chains see it once. The frame's nf_bridge info lives in pool.nfBridge.
 // Out of scope: STP (stp_state must be 0), VLAN filtering (vlan_filtering must be 0), IGMP/MLD
-// snooping (multicast floods), br_netfilter, proxy ARP / neigh_suppress effects, backup ports.
+// snooping (multicast floods), arptables / ip6tables / VLAN- or PPPoE-tagged frames under br_netfilter,
+// proxy ARP / neigh_suppress effects, backup ports.
 //
 // The per-frame path allocates nothing: MACs are read as (hi, lo) numbers and ports are objects made
 // at configuration time.
 
-import { macReadHi, macReadLo } from '../../wire/mac.js';
+import { Hook } from '../../netfilter/hook-id.js';
+import { NfBridge } from '../../netfilter/nf-bridge.js';
+import { Verdict } from '../../netfilter/verdict.js';
+import { rd16, rd32 } from '../../wire/bytes.js';
+import { checkIpv4Rcv } from '../../wire/ipv4.js';
+import { macReadHi, macReadLo, macWrite } from '../../wire/mac.js';
 import { Device, DevKind, type RxHandler, RxResult } from '../device.js';
 import { Drop } from '../drop-reason.js';
 import { BridgeDecision } from '../../trace/explain.js';
 import { traceBridge, traceDev } from '../../trace/points.js';
+import { NUD } from '../ipv4/neighbour.js';
+import type { Ipv4Stack } from '../ipv4/stack.js';
 import type { Namespace } from '../namespace.js';
 import type { World } from '../world.js';
+import { type BrnfNet, brnfOf } from './br-netfilter.js';
 import { FDB_PORT_BRIDGE, Fdb, FdbFlag, Learn } from './fdb.js';
 
 /** Port states (BR_STATE_*), numbered as the kernel and `bridge link set … state N` number them. */
@@ -70,6 +88,11 @@ const PKT_BROADCAST = 2;
 
 const ETH_HLEN = 14;
 const VLAN_HLEN = 4;
+const ETH_P_IP = 0x0800;
+/** NUD_CONNECTED: the neighbour's address may be used without the neighbour layer (br_nf_pre_routing_finish_bridge). */
+const NUD_CONNECTED = NUD.Permanent | NUD.Noarp | NUD.Reachable;
+/** RTN_UNICAST (fib.ts RTN.Unicast). */
+const RTN_UNICAST = 1;
 /** Linux's port_no space (BR_MAX_PORTS = 1 << BR_PORT_BITS). */
 const BR_MAX_PORTS = 1024;
 /** br_fdb_cleanup runs at most every 10 ms. */
@@ -159,7 +182,33 @@ export class BridgePort implements RxHandler {
       w.drop(h, Drop.BridgeNoPort, this.dev.id);
       return RxResult.Consumed;
     }
-    // br_handle_frame_finish: "insert into forwarding database after filtering to avoid spoofing".
+    // nf_hook_bridge_pre → NF_BR_PRE_ROUTING: br_nf_pre_routing for untagged IPv4.
+    if (u8[off + 12] === ETH_P_IP >>> 8 && u8[off + 13] === (ETH_P_IP & 0xff) && br.brnfOn()) {
+      br.brnfPreRouting(this, h);
+      return RxResult.Consumed;
+    }
+    this.finishFrame(h);
+    return RxResult.Consumed;
+  }
+
+  /** br_handle_frame_finish: learning, then local delivery, forwarding or flooding. Consumes `h`. */
+  finishFrame(h: number): void {
+    const br = this.br;
+    const w = br.world;
+    const pool = w.pool;
+    const u8 = pool.bytesOf(h);
+    const off = pool.start[h]!;
+    const now = w.sim.now;
+    const state = this.state;
+    if (state === PortState.Disabled) {
+      w.drop(h, Drop.BridgeNoPort, this.dev.id);
+      return;
+    }
+    const srcHi = macReadHi(u8, off + 6);
+    const srcLo = macReadLo(u8, off + 6);
+    const dstHi = macReadHi(u8, off);
+    const dstLo = macReadLo(u8, off);
+    // "insert into forwarding database after filtering to avoid spoofing".
     if (this.flags & PortFlag.Learning) br.learned(br.fdb.learn(srcHi, srcLo, 0, this.portNo, now), now);
     const promisc = br.promisc;
     let localRcv = promisc;
@@ -171,7 +220,7 @@ export class BridgePort implements RxHandler {
     }
     if (state === PortState.Learning) {
       w.drop(h, Drop.BridgeNoPort, this.dev.id);
-      return RxResult.Consumed;
+      return;
     }
     if (pktType === PKT_UNICAST) {
       const fdb = br.fdb;
@@ -179,17 +228,16 @@ export class BridgePort implements RxHandler {
       if (slot >= 0) {
         if (fdb.flags[slot]! & FdbFlag.Local) {
           br.passUp(h);
-          return RxResult.Consumed;
+          return;
         }
         fdb.used[slot] = now;
         br.forward(br.portByNo[fdb.port[slot]!] ?? null, h, localRcv, this);
         if (localRcv) br.passUp(h);
-        return RxResult.Consumed;
+        return;
       }
     }
     br.flood(h, pktType, localRcv, this);
     if (localRcv) br.passUp(h);
-    return RxResult.Consumed;
   }
 }
 
@@ -277,6 +325,11 @@ export class BridgeDevice extends Device {
   /** Whether a port was ever added (the carrier follows the ports from then on). */
   everHadPort = false;
   private gcId = -1;
+  /** br_netfilter's per-namespace switches (a bridge never changes namespace: NETIF_F_NETNS_LOCAL). */
+  readonly brnf: BrnfNet;
+  /** Source MAC of a bridged-DNAT frame waiting for ARP, by frame handle (nf_bridge->neigh_header). */
+  private dnatSrcHi = new Int32Array(0);
+  private dnatSrcLo = new Uint32Array(0);
   private gcAt = Number.POSITIVE_INFINITY;
   private readonly gcKind: number;
 
@@ -287,6 +340,7 @@ export class BridgeDevice extends Device {
     this.groupFwdMask = this.opts.groupFwdMask;
     this.noLinklocalLearn = this.opts.noLinklocalLearn;
     this.gcKind = gcKind(world);
+    this.brnf = brnfOf(ns);
     subscribe(world);
   }
 
@@ -309,6 +363,13 @@ export class BridgeDevice extends Device {
     if (!this.adminUp) {
       w.counters.txDropped[this.id]!++;
       w.drop(h, Drop.DevDown, this.id);
+      return;
+    }
+    // br_dev_xmit → br_nf_dev_xmit: a bridged-DNAT frame the neighbour layer resolved goes back to
+    // bridging (before the device's tx statistics, as in the kernel).
+    const nb = w.pool.nfBridge[h]!;
+    if (nb >= 0 && (nb & NfBridge.BridgedDnat) !== 0) {
+      this.brnfResumeDnat(h, nb);
       return;
     }
     w.counters.txPackets[this.id]!++;
@@ -368,7 +429,7 @@ export class BridgeDevice extends Device {
     const t = this.world.pool.traceId[h]!;
     if (to !== null && this.shouldDeliver(to, ingress)) {
       if (t >= 0) this.explain(t, h, BridgeDecision.Forward, to, ingress, 'FDB entry for the destination MAC');
-      this.deliver(to, localRcv ? this.world.cloneFrame(h) : h);
+      this.deliver(to, localRcv ? this.world.cloneFrame(h) : h, ingress);
       return;
     }
     if (t >= 0 && !localRcv) this.explain(t, h, BridgeDecision.Drop, to, ingress, this.whyNot(to, ingress));
@@ -415,7 +476,7 @@ export class BridgeDevice extends Device {
         const c = w.cloneFrame(h);
         const t = w.pool.traceId[c]!;
         if (t >= 0) this.explain(t, c, BridgeDecision.Flood, prev, ingress, 'flood copy');
-        this.deliver(prev, c);
+        this.deliver(prev, c, ingress);
       }
       prev = p;
     }
@@ -426,18 +487,176 @@ export class BridgeDevice extends Device {
       return;
     }
     if (t >= 0) this.explain(t, h, BridgeDecision.Flood, prev, ingress, pktType === PKT_UNICAST ? 'flood (destination MAC not in the FDB); last copy' : 'flood (broadcast/multicast); last copy');
-    this.deliver(prev, localRcv ? w.cloneFrame(h) : h);
+    this.deliver(prev, localRcv ? w.cloneFrame(h) : h, ingress);
   }
 
-  /** __br_forward → br_dev_queue_push_xmit: MTU check (is_skb_forwardable), then dev_queue_xmit. */
-  private deliver(p: BridgePort, h: number): void {
+  /**
+   * __br_forward → (NF_BR_FORWARD, NF_BR_POST_ROUTING) → br_dev_queue_push_xmit: br_netfilter's
+   * hooks for a forwarded frame that crossed br_nf_pre_routing, the MTU check (is_skb_forwardable),
+   * then dev_queue_xmit. Frames the host sends (br_dev_xmit, `ingress` null) take NF_BR_LOCAL_OUT,
+   * where br_netfilter has nothing.
+   */
+  private deliver(p: BridgePort, h: number, ingress: BridgePort | null): void {
     const w = this.world;
     const dev = p.dev;
+    if (ingress !== null && w.pool.nfBridge[h]! >= 0 && !this.brnfForward(p, h)) return;
     if (w.pool.len[h]! > dev.mtu + ETH_HLEN + VLAN_HLEN) {
       w.drop(h, Drop.MtuExceeded, dev.id);
       return;
     }
     dev.xmit(h);
+  }
+
+  // ---- br_netfilter (net/bridge/br_netfilter_hooks.c) ----
+
+  /**
+   * Whether br_nf_pre_routing hands this bridge's IPv4 to iptables: the module is loaded and
+   * bridge-nf-call-iptables or the bridge's own nf_call_iptables is set.
+   */
+  brnfOn(): boolean {
+    const b = this.brnf;
+    return b.callIptables !== 0 || (b.loaded !== 0 && this.opts.nfCallIptables !== 0);
+  }
+
+  /**
+   * br_nf_pre_routing → NF_INET_PRE_ROUTING (in = the bridge, physdev in = the port) →
+   * br_nf_pre_routing_finish. `h` starts at the Ethernet header; consumed.
+   */
+  brnfPreRouting(p: BridgePort, h: number): void {
+    const w = this.world;
+    const pool = w.pool;
+    const u8 = pool.bytesOf(h);
+    const off = pool.start[h]!;
+    const l3 = off + ETH_HLEN;
+    // br_validate_ipv4, then pskb_trim_rcsum to the IPv4 total length.
+    if (checkIpv4Rcv(u8, l3, off + pool.len[h]!) !== 0) {
+      w.drop(h, Drop.IpHeaderBad, p.dev.id);
+      return;
+    }
+    pool.setLength(h, ETH_HLEN + rd16(u8, l3 + 2));
+    // nf_bridge_alloc + setup_pre_routing: physindev; ipv4_daddr remembered to detect DNAT.
+    pool.nfBridge[h] = p.dev.id;
+    const daddr = rd32(u8, l3 + 16);
+    const nf = this.ns.nf;
+    if (nf !== null && nf.active[Hook.PreRouting] !== 0) {
+      const v = nf.runBridged(Hook.PreRouting, h, l3, this.id, -1, p.dev.id, -1, 0);
+      if (v !== Verdict.Accept) {
+        if (v === Verdict.Drop) w.drop(h, Drop.NetfilterDrop, p.dev.id);
+        return;
+      }
+      // br_nf_ipv4_daddr_was_changed
+      if (rd32(u8, l3 + 16) !== daddr) {
+        this.brnfDnat(p, h, l3);
+        return;
+      }
+    }
+    p.finishFrame(h);
+  }
+
+  /**
+   * br_nf_pre_routing_finish after DNAT: ip_route_input with the bridge as the input device. A
+   * unicast route out of this same bridge keeps the frame bridged towards the next hop's MAC
+   * (br_nf_pre_routing_finish_bridge: from the neighbour entry when NUD_CONNECTED, else through the
+   * neighbour layer, resumed in br_dev_xmit); anything else (a local address, another device, no
+   * route) gets the bridge's own MAC and goes up the stack, where ip_rcv skips PREROUTING and routes.
+   */
+  private brnfDnat(p: BridgePort, h: number, l3: number): void {
+    const w = this.world;
+    const pool = w.pool;
+    const stack = this.ns.ipv4 as Ipv4Stack;
+    const u8 = pool.bytesOf(h);
+    const off = pool.start[h]!;
+    const dst = rd32(u8, l3 + 16);
+    const fib = stack.fib;
+    const r = fib.lookup(dst);
+    // RTN_UNICAST through this bridge, with forwarding on the bridge (ip_route_input_slow).
+    if (r >= 0 && fib.type[r] === RTN_UNICAST && fib.devId[r] === this.id && stack.forwardingOn(this.id)) {
+      const gw = fib.gw[r]!;
+      const nh = gw !== 0 ? gw : dst;
+      const neigh = stack.neigh;
+      let n = neigh.lookup(this.id, nh);
+      if (n >= 0 && (neigh.state[n]! & NUD_CONNECTED) !== 0) {
+        // neigh_hh_bridge: only the destination MAC is rewritten.
+        macWrite(u8, off, neigh.macHi[n]!, neigh.macLo[n]!);
+        neigh.used[n] = w.sim.now;
+        p.finishFrame(h);
+        return;
+      }
+      // neigh->output: the frame leaves through the bridge device once resolved, with the source
+      // MAC saved (nf_bridge->neigh_header) and `bridged_dnat` set.
+      if (h >= this.dnatSrcHi.length) this.growDnat(h + 1);
+      this.dnatSrcHi[h] = macReadHi(u8, off + 6);
+      this.dnatSrcLo[h] = macReadLo(u8, off + 6);
+      if (n < 0) n = neigh.create(this, nh);
+      pool.trimFront(h, ETH_HLEN);
+      pool.nfBridge[h] = pool.nfBridge[h]! | NfBridge.BridgedDnat;
+      if (neigh.eventSend(n, h)) {
+        // Usable now (STALE → DELAY, PROBE): neigh_resolve_output transmits at once.
+        pool.prepend(h, ETH_HLEN);
+        macWrite(u8, off, neigh.macHi[n]!, neigh.macLo[n]!);
+        pool.nfBridge[h] = pool.nfBridge[h]! & ~NfBridge.BridgedDnat;
+        p.finishFrame(h);
+      }
+      return;
+    }
+    // Routed or local: "change the destination MAC so that the packet will later be passed up".
+    macWrite(u8, off, this.macHi, this.macLo);
+    p.finishFrame(h);
+  }
+
+  /** br_nf_pre_routing_finish_bridge_slow: restore the saved source MAC, bridge from physindev. */
+  private brnfResumeDnat(h: number, nb: number): void {
+    const w = this.world;
+    const pool = w.pool;
+    pool.nfBridge[h] = nb & ~NfBridge.BridgedDnat;
+    const port = this.portOf(w.devices[nb & NfBridge.DevMask]!);
+    if (port === null) {
+      w.drop(h, Drop.BridgeNoPort, this.id);
+      return;
+    }
+    macWrite(pool.bytesOf(h), pool.start[h]! + 6, this.dnatSrcHi[h]!, this.dnatSrcLo[h]!);
+    port.finishFrame(h);
+  }
+
+  private growDnat(n: number): void {
+    let cap = Math.max(64, this.dnatSrcHi.length);
+    while (cap < n) cap *= 2;
+    const hi = new Int32Array(cap);
+    hi.set(this.dnatSrcHi);
+    const lo = new Uint32Array(cap);
+    lo.set(this.dnatSrcLo);
+    this.dnatSrcHi = hi;
+    this.dnatSrcLo = lo;
+  }
+
+  /**
+   * br_nf_forward_ip (NF_INET_FORWARD, in = out = the bridge, physdev in/out = the ports) then
+   * br_nf_post_routing (NF_INET_POST_ROUTING, out = the bridge) for one output port. False when a
+   * verdict took the frame.
+   */
+  private brnfForward(p: BridgePort, h: number): boolean {
+    const nf = this.ns.nf;
+    if (nf === null) return true;
+    const w = this.world;
+    const pool = w.pool;
+    const l3 = pool.start[h]! + ETH_HLEN;
+    const physIn = pool.nfBridge[h]! & NfBridge.DevMask;
+    const out = p.dev.id;
+    if (nf.active[Hook.Forward] !== 0) {
+      const v = nf.runBridged(Hook.Forward, h, l3, this.id, this.id, physIn, out, 1);
+      if (v !== Verdict.Accept) {
+        if (v === Verdict.Drop) w.drop(h, Drop.NetfilterDrop, out);
+        return false;
+      }
+    }
+    if (nf.active[Hook.PostRouting] !== 0) {
+      const v = nf.runBridged(Hook.PostRouting, h, l3, -1, this.id, physIn, out, 1);
+      if (v !== Verdict.Accept) {
+        if (v === Verdict.Drop) w.drop(h, Drop.NetfilterDrop, out);
+        return false;
+      }
+    }
+    return true;
   }
 
   /** After fdb.learn: keep the cleanup event armed once a dynamic entry exists. */

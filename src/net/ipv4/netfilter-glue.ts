@@ -97,7 +97,7 @@ function sendReset(stack: Ipv4Stack, ctx: PacketCtx): void {
   // The RST answers a traced packet: it joins the trace, marked as REJECT's reply.
   if (pool.traceId[ctx.h]! >= 0)
     traceReply(w, ctx.h, h, ctx.inDev >= 0 ? ctx.inDev : ctx.outDev, 'REJECT --reject-with tcp-reset');
-  stack.sendLocal(h);
+  stack.sendLocalAnySrc(h);
 }
 
 onNetfilterCreated((nf) => {

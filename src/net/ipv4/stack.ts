@@ -784,17 +784,17 @@ export class Ipv4Stack implements L3Handler {
   routeOutput(dst: number, src: number, oifDevId: number, out: OutRoute): number {
     const fib = this.fib;
     const w = this.world;
-    if (src !== 0 && !this.addrs.isIfAddr(src) && !this.isLocalAddr(src)) return ERR.ENETUNREACH;
-    if (dst === 0xffffffff && oifDevId >= 0) {
-      const dev = w.devices[oifDevId]!;
-      out.routeId = -1;
-      out.type = RTN.Broadcast;
-      out.devId = oifDevId;
-      out.nexthop = dst;
-      out.src = src !== 0 ? src : this.addrs.selectAddr(dev, 0, SCOPE.Link);
-      out.mtu = dev.mtu;
-      return 0;
-    }
+    if (src !== 0 && !this.anySrc && !this.addrs.isIfAddr(src) && !this.isLocalAddr(src))
+      if (dst === 0xffffffff && oifDevId >= 0) {
+        const dev = w.devices[oifDevId]!;
+        out.routeId = -1;
+        out.type = RTN.Broadcast;
+        out.devId = oifDevId;
+        out.nexthop = dst;
+        out.src = src !== 0 ? src : this.addrs.selectAddr(dev, 0, SCOPE.Link);
+        out.mtu = dev.mtu;
+        return 0;
+      }
     const r = fib.lookup(dst);
     if (r < 0) return ERR.ENETUNREACH;
     const type = fib.type[r]!;
@@ -875,6 +875,22 @@ export class Ipv4Stack implements L3Handler {
   }
 
   /** `ip_local_out` for transports; see the file header for the contract. */
+  /**
+   * `ip_local_out` for a packet nf_reject built (REJECT --reject-with tcp-reset): its source is the
+   * offending packet's destination, usually not ours, and `ip_route_me_harder` routes it with
+   * FLOWI_FLAG_ANYSRC.
+   */
+  sendLocalAnySrc(h: number): number {
+    this.anySrc = true;
+    try {
+      return this.sendLocal(h);
+    } finally {
+      this.anySrc = false;
+    }
+  }
+  /** Set while `sendLocalAnySrc` routes: any source address is acceptable (FLOWI_FLAG_ANYSRC). */
+  private anySrc = false;
+
   sendLocal(h: number): number {
     const w = this.world;
     const pool = w.pool;

@@ -17,7 +17,8 @@ import { explainConntrack, explainNatBinding, explainNatRewrite } from '../../tr
 import { CtState, type PacketCtx } from '../context.js';
 import { Hook, TableId } from '../hook-id.js';
 import type { ConntrackHook, NatHook, NatTargets, Netfilter } from '../hooks.js';
-import { type NatHookState, NatManip, NatRange } from '../nat/nat.js';
+import { NatFlag, type NatHookState, NatManip, NatRange } from '../nat/nat.js';
+import type { NatInfo as RuleNatInfo } from '../targets/nat.js';
 import { Verdict } from '../verdict.js';
 import { type Conntrack, conntrackOf } from './conntrack.js';
 import { CT_UNTRACKED, CtInfo, Ips } from './tuple.js';
@@ -78,6 +79,10 @@ export class ConntrackAdapter implements ConntrackHook, NatHook, NatTargets {
       return Verdict.Drop;
     }
     return Verdict.Accept;
+  }
+
+  attach(ctx: PacketCtx): void {
+    this.fill(ctx);
   }
 
   private fill(ctx: PacketCtx): void {
@@ -155,14 +160,30 @@ export class ConntrackAdapter implements ConntrackHook, NatHook, NatTargets {
     const id = ctx.ctId;
     if (id < 0 || (id & 7) === CtInfo.Untracked) return Verdict.Accept;
     const r = id >> 3;
-    const i = info as NatTargetInfo;
     const range = this.range;
-    range.flags = i.flags;
-    range.minAddr = i.minAddr >>> 0;
-    range.maxAddr = i.maxAddr >>> 0;
-    range.minProto = i.minProto;
-    range.maxProto = i.maxProto;
-    range.baseProto = i.baseProto ?? 0;
+    const t = info as Partial<RuleNatInfo>;
+    if (t.minIp !== undefined) {
+      // The iptables targets' parsed form (targets/nat.ts NatInfo) → nf_nat_range2 (xt_nat.c).
+      range.flags =
+        (t.mapIps ? NatFlag.MAP_IPS : 0) |
+        (t.protoSpecified ? NatFlag.PROTO_SPECIFIED : 0) |
+        (t.random ? NatFlag.PROTO_RANDOM : 0) |
+        (t.randomFully ? NatFlag.PROTO_RANDOM_FULLY : 0) |
+        (t.persistent ? NatFlag.PERSISTENT : 0);
+      range.minAddr = t.minIp >>> 0;
+      range.maxAddr = (t.maxIp ?? t.minIp) >>> 0;
+      range.minProto = t.minPort ?? 0;
+      range.maxProto = t.maxPort ?? 0;
+      range.baseProto = 0;
+    } else {
+      const i = info as NatTargetInfo;
+      range.flags = i.flags;
+      range.minAddr = i.minAddr >>> 0;
+      range.maxAddr = i.maxAddr >>> 0;
+      range.minProto = i.minProto;
+      range.maxProto = i.maxProto;
+      range.baseProto = i.baseProto ?? 0;
+    }
     const nat = this.ct.nat;
     let d: number;
     switch (kind) {
