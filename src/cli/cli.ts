@@ -4,6 +4,7 @@
 
 import { ScenarioError, StepError } from '../scenario/errors.js';
 import { type OptionSpec, optionsHelp, parseArgs, UsageError } from './args.js';
+import { explainCommand } from './explain.js';
 import { type CliIo, EXIT } from './io.js';
 import { version } from './paths.js';
 import { runCommand } from './run.js';
@@ -21,6 +22,7 @@ A packet-level emulator of Linux and Docker container networking.
 
 Commands:
   run [FILE]      run a scenario and check its expectations (default: the bundled example)
+  explain FILE    explain why a probe's packets were delivered, NATed or dropped (--probe NAME)
   validate FILE…  check scenario files without running them
   schema          print the scenario JSON Schema
 
@@ -32,6 +34,7 @@ See netsim COMMAND --help for a command's options.
 
 const COMMANDS: Record<string, (argv: readonly string[], io: CliIo) => number | Promise<number>> = {
   run: runCommand,
+  explain: explainCommand,
   validate: validateCommand,
   schema: schemaCommand,
 };

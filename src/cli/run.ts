@@ -1,4 +1,4 @@
-// `netsim run [FILE] [--seed N] [--until T] [--json FILE|-] [--pcap DIR|FILE] [--quiet] [--check]`
+// `netsim run [FILE] [--seed N] [--until T] [--json FILE|-] [--pcap DIR|FILE] [--trace FILE.jsonl] [--quiet] [--check]`
 
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
@@ -7,6 +7,7 @@ import { loadScenarioFile } from '../scenario/load.js';
 import { loadPlugins } from '../scenario/plugins.js';
 import { type Progress, runScenario } from '../scenario/run.js';
 import { FileSink, PcapngWriter } from '../trace/pcapng.js';
+import { explainJsonl } from '../trace/render.js';
 import { jsonReport, textReport } from '../trace/report.js';
 import { type OptionSpec, optionsHelp, parseArgs, UsageError } from './args.js';
 import { type CliIo, EXIT } from './io.js';
@@ -17,6 +18,11 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
   { name: 'until', value: 'T', help: 'end of the run, e.g. 30s (overrides the file’s until)' },
   { name: 'json', value: 'FILE|-', help: 'write the JSON report to FILE, or to stdout with -' },
   { name: 'pcap', value: 'DIR|FILE', help: 'capture every device into one pcapng file' },
+  {
+    name: 'trace',
+    value: 'FILE.jsonl',
+    help: 'trace every probe: explanations as JSON Lines in FILE (and in the --json report)',
+  },
   { name: 'quiet', short: 'q', help: 'print nothing unless an expectation fails' },
   { name: 'check', help: 'frame-pool check mode: poison freed frames, detect leaks' },
   { name: 'help', short: 'h', help: 'show this help' },
@@ -93,6 +99,7 @@ export async function runCommand(argv: readonly string[], io: CliIo): Promise<nu
   const untilNs = typeof untilArg === 'string' ? parseUntil(untilArg) : undefined;
   const jsonArg = options.get('json');
   const pcapArg = options.get('pcap');
+  const traceArg = options.get('trace');
   const quiet = options.has('quiet');
   const showProgress = !quiet && io.errIsTTY && !io.env.CI;
 
@@ -113,6 +120,7 @@ export async function runCommand(argv: readonly string[], io: CliIo): Promise<nu
       untilNs,
       check: options.has('check'),
       capture: writer,
+      trace: typeof traceArg === 'string' ? 'all' : undefined,
       onProgress: progress ? (p) => progress.update(p) : undefined,
     });
   } finally {
@@ -127,6 +135,13 @@ export async function runCommand(argv: readonly string[], io: CliIo): Promise<nu
     const text = `${JSON.stringify(jsonReport(input), null, 2)}\n`;
     if (jsonArg === '-') io.out(text);
     else writeFileSync(resolve(io.cwd, jsonArg), text);
+  }
+  if (typeof traceArg === 'string') {
+    const all = outcome.world.tracer.traces();
+    const lines: string[] = [];
+    for (const ids of Object.values(outcome.traces))
+      for (const id of ids) lines.push(...explainJsonl(outcome.world, all[id]!));
+    writeFileSync(resolve(io.cwd, traceArg), lines.length > 0 ? `${lines.join('\n')}\n` : '');
   }
   return outcome.ok ? EXIT.ok : EXIT.failed;
 }

@@ -23,6 +23,7 @@ import type { Namespace } from '../net/namespace.js';
 import { World } from '../net/world.js';
 import { Fingerprint } from '../trace/fingerprint.js';
 import type { PcapngWriter } from '../trace/pcapng.js';
+import { noteRuleSources } from '../trace/rule-text.js';
 import { tryParseIpv4 } from '../wire/ipv4-address.js';
 import {
   type App,
@@ -66,6 +67,11 @@ export interface RunOptions {
   check?: boolean;
   /** Capture every device's frames into this writer (one interface per device, `ns/dev`). */
   capture?: PcapngWriter;
+  /**
+   * Explanations: trace the packets of these probes (by name), or of every probe ('all'). Each
+   * packet a probe sends opens a trace (`AppContext.openTrace`); `RunOutcome.traces` lists them.
+   */
+  trace?: 'all' | readonly string[];
   /** Called now and then during the run (after every chunk of events). */
   onProgress?: (p: Progress) => void;
   /** Events per chunk between progress calls (default 200 000). */
@@ -107,6 +113,8 @@ export interface RunOutcome {
   timeline: TimelineEntry[];
   log: LogEntry[];
   warnings: string[];
+  /** Probe name → ids of its traces in `world.tracer` (only probes traced with `trace`). */
+  traces: Record<string, number[]>;
 }
 
 /** A probe's worst-case duration: when it must have finished at the latest. */
@@ -298,6 +306,19 @@ export function runScenario(loaded: LoadedScenario, opts: RunOptions = {}): RunO
   let endScheduled = false;
   const untilNs = opts.untilNs ?? s.until;
 
+  // Explanations: which probes' packets are traced, and the traces each opened.
+  const traces: Record<string, number[]> = {};
+  const traceProbe = (name: string, isProbe: boolean): ((label: string) => number) | undefined => {
+    const want = opts.trace;
+    if (!isProbe || want === undefined || (want !== 'all' && !want.includes(name))) return undefined;
+    const ids: number[] = [];
+    traces[name] = ids;
+    return (label: string) => {
+      const id = world.tracer.open(label);
+      ids.push(id);
+      return id;
+    };
+  };
   const makeApp = (
     name: string,
     ns: Namespace,
@@ -319,6 +340,7 @@ export function runScenario(loaded: LoadedScenario, opts: RunOptions = {}): RunO
       name,
       rng,
       sightings,
+      openTrace: traceProbe(name, isProbe),
       done: () => {
         if (!isProbe || doneCalled) return;
         doneCalled = true;
@@ -384,6 +406,11 @@ export function runScenario(loaded: LoadedScenario, opts: RunOptions = {}): RunO
             return;
           }
           if (r.stdout !== '') log.push({ atNs: now, in: a.host, command: c.text, stdout: r.stdout });
+          if (opts.trace !== undefined) {
+            // Rules this line created are attributed to it in explanations (`file:line`).
+            const l = loaded.locateLine(a.step, c.listItem ? ['run', c.index] : ['run'], c.index, c.text);
+            noteRuleSources(world, `${loaded.source.file}:${l.pos.line}`);
+          }
         }
         break;
       }
@@ -482,5 +509,6 @@ export function runScenario(loaded: LoadedScenario, opts: RunOptions = {}): RunO
     timeline: timelineLog,
     log,
     warnings,
+    traces,
   };
 }

@@ -86,7 +86,7 @@ export function stageText(world: World, r: StageRecord): string {
       const nh = `${ipText(r.c)} dev ${devName(world, r.dev)}`;
       if (r.a === NeighResult.Resolved) return `neighbour ${nh}: resolved (${nudName(r.b)})`;
       if (r.a === NeighResult.Queued)
-        return `neighbour ${nh}: ${nudName(r.b) || 'NONE'}: packet queued while ARP resolves`;
+        return `neighbour ${nh}: not resolved yet: packet queued, ARP request sent (INCOMPLETE)`;
       if (r.a === NeighResult.Failed) return `neighbour ${nh}: FAILED`;
       return `neighbour ${nh}: resolved by ARP (${nudName(r.b)}): queued packet sent`;
     }
@@ -198,7 +198,7 @@ function endText(world: World, r: StageRecord, disp: string | null): string {
 function originText(t: TraceRecord, p: TraceRecord['packets'][number]): string {
   switch (p.origin) {
     case 'sent':
-      return 'sent by the probe';
+      return p.index === 0 ? 'sent by the probe' : 'sent by a socket of the traced connection';
     case 'reply':
       return `answer to packet ${p.parent + 1}`;
     case 'clone':

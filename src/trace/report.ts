@@ -10,6 +10,7 @@ import { DROP_REASON_NAMES } from '../net/drop-reason.js';
 import type { World } from '../net/world.js';
 import type { CheckResult } from '../scenario/expect.js';
 import type { RunOutcome } from '../scenario/run.js';
+import { explanationJson } from './render.js';
 
 export const REPORT_FORMAT = 1;
 
@@ -103,7 +104,18 @@ export function jsonReport(r: ReportInput): Record<string, unknown> {
     timeline: o.timeline,
     log: o.log,
     ...(r.state === false ? {} : { namespaces: namespaceState(o.world) }),
+    ...(Object.keys(o.traces ?? {}).length > 0 ? { explanations: explanations(o) } : {}),
   };
+}
+
+/** Per traced probe: its traces (one per packet it sent), each with disposition, packets and text. */
+export function explanations(o: RunOutcome): Record<string, unknown[]> {
+  const all = o.world.tracer.traces();
+  const out: Record<string, unknown[]> = {};
+  for (const [probe, ids] of Object.entries(o.traces ?? {})) {
+    out[probe] = ids.map((id) => explanationJson(o.world, all[id]!));
+  }
+  return out;
 }
 
 function checkLine(c: CheckResult, color: boolean): string {

@@ -45,7 +45,7 @@ describe('netsim command line', () => {
       stderr: 'netsim: unknown option --foo for "run"; see netsim run --help\n',
     });
     expect((await netsim(['frobnicate'])).stderr).toBe(
-      'netsim: unknown command "frobnicate"; commands are run, validate, schema (see netsim --help)\n',
+      'netsim: unknown command "frobnicate"; commands are run, explain, validate, schema (see netsim --help)\n',
     );
     expect((await netsim([])).code).toBe(2);
     expect((await netsim(['run', 'x.yaml', '--until', 'soon'])).stderr).toBe(
