@@ -1,5 +1,6 @@
-// `npm run bench [-- [--quick] [suite-name-filter…]]`: runs every dist/bench/*.bench.js suite, each case
-// in its own process, and writes bench/results/<suite>.json. A filter keeps suites whose name contains
+// `npm run bench [-- [--quick] [--scale] [suite-name-filter…]]`: runs every dist/bench/*.bench.js suite, each case
+// in its own process, and writes bench/results/<suite>.json. `--scale` adds the cases that take minutes
+// or gigabytes (e.g. 10^5 namespaces; BenchGroup.scaleCases). A filter keeps suites whose name contains
 // any of the given words.
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -10,6 +11,7 @@ import type { SuiteSpec } from './harness/suite.js';
 const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
+const scale = args.includes('--scale');
 const filters = args.filter((a) => !a.startsWith('--'));
 
 const entries: SuiteEntry[] = [];
@@ -26,5 +28,5 @@ if (entries.length === 0) {
   console.error(`no benchmark suite matches ${filters.join(' ') || '(any)'}`);
   process.exitCode = 1;
 } else {
-  await runSuites(entries, { quick });
+  await runSuites(entries, { quick, scale });
 }

@@ -19,11 +19,50 @@ function memoryInUse(): number {
   return m.heapUsed + m.arrayBuffers;
 }
 
+/** Times `runs` calls one by one (CaseSetup.runs): for cases where one call takes seconds. */
+function runSingleShot(
+  group: string,
+  name: string,
+  fn: () => void,
+  opsPerCall: number,
+  runs: number,
+  heapBefore: number,
+): void {
+  const hz: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    fn();
+    hz.push(1000 / (performance.now() - t0));
+  }
+  fullGc();
+  const heapAfter = memoryInUse();
+  const mean = hz.reduce((a, b) => a + b, 0) / runs;
+  const sd = runs > 1 ? Math.sqrt(hz.reduce((a, b) => a + (b - mean) ** 2, 0) / (runs - 1)) : 0;
+  const result: CaseResult = {
+    group,
+    case: name,
+    opsPerSec: mean * opsPerCall,
+    rmePct: runs > 1 ? (100 * 1.96 * sd) / Math.sqrt(runs) / mean : 0,
+    samples: runs,
+    opsPerCall,
+    heapBefore,
+    heapAfter,
+    allocBytesPerOp: Math.max(0, heapAfter - heapBefore) / opsPerCall,
+    allocWindowHadGc: false,
+    singleShot: true,
+  };
+  process.stdout.write(`\n${RESULT_PREFIX}${JSON.stringify(result)}\n`);
+}
+
 export async function runCase(spec: SuiteSpec, id: string, quick: boolean): Promise<void> {
   const { group, name, factory } = findCase(spec, id);
-  const { fn, opsPerCall } = factory({ quick });
+  const { fn, opsPerCall, runs } = factory({ quick });
   fullGc();
   const heapBefore = memoryInUse();
+  if (runs !== undefined) {
+    runSingleShot(group.name, name, fn, opsPerCall, runs, heapBefore);
+    return;
+  }
 
   const m = await measure(`${spec.name} ${id}`, fn, {
     minTimeS: quick ? 0.02 : 0.1,

@@ -15,6 +15,8 @@ export interface SuiteEntry {
 
 export interface RunOptions {
   quick: boolean;
+  /** Also run each group's `scaleCases` (minutes, gigabytes). */
+  scale?: boolean;
   /** Where JSON results go; default <repo>/bench/results. */
   resultsDir?: string;
 }
@@ -33,8 +35,12 @@ export interface SuiteReport {
 // dist/bench/harness/runner.js → <repo>/bench/results
 const DEFAULT_RESULTS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'bench', 'results');
 
-function runChild(file: string, id: string, quick: boolean): Promise<CaseResult> {
+/** Heap limit for `--scale` cases (the default, ~4 GB on this machine class, is too small for them). */
+const SCALE_HEAP_MB = 12288;
+
+function runChild(file: string, id: string, quick: boolean, scaleCase = false): Promise<CaseResult> {
   const args = ['--expose-gc', file, '--case', id];
+  if (scaleCase) args.unshift(`--max-old-space-size=${SCALE_HEAP_MB}`);
   if (quick) args.push('--quick');
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -78,7 +84,10 @@ export function formatReport(spec: SuiteSpec, report: SuiteReport): string {
     const base = report.cases.find((c) => c.group === g.name && c.case === g.baseline);
     for (const c of report.cases.filter((x) => x.group === g.name)) {
       const ratio = base === undefined ? '' : `${(c.opsPerSec / base.opsPerSec).toFixed(2)}×`;
-      const alloc = `${c.allocWindowHadGc ? '≥' : ''}${c.allocBytesPerOp.toFixed(2)}`;
+      const alloc =
+        c.singleShot === true
+          ? `${c.allocBytesPerOp.toFixed(0)} kept`
+          : `${c.allocWindowHadGc ? '≥' : ''}${c.allocBytesPerOp.toFixed(2)}`;
       rows.push([
         g.name,
         c.case + (c.case === g.baseline ? ' (baseline)' : ''),
@@ -117,11 +126,18 @@ export async function runSuites(suites: readonly SuiteEntry[], opts: RunOptions)
       failures: [],
     };
     for (const g of spec.groups) {
-      for (const name of Object.keys(g.cases)) {
+      const names = Object.keys(g.cases);
+      if (opts.scale === true) names.push(...Object.keys(g.scaleCases ?? {}));
+      else if (g.scaleCases !== undefined && Object.keys(g.scaleCases).length > 0) {
+        process.stderr.write(
+          `  ${spec.name} ${g.name}: skipping ${Object.keys(g.scaleCases).join(', ')} (run with --scale)\n`,
+        );
+      }
+      for (const name of names) {
         const id = `${g.name}/${name}`;
         process.stderr.write(`  ${spec.name} ${id} …\n`);
         try {
-          report.cases.push(await runChild(file, id, opts.quick));
+          report.cases.push(await runChild(file, id, opts.quick, g.scaleCases?.[name] !== undefined));
         } catch (err) {
           report.failures.push({ id, error: String(err) });
           process.exitCode = 1;

@@ -23,6 +23,14 @@ export interface CaseSetup {
   fn: () => void;
   /** Operations performed by one call of `fn` (batching keeps call overhead out of the figure). */
   opsPerCall: number;
+  /**
+   * Single-shot timing: call `fn` exactly this many times, each timed on its own (no timing library,
+   * no allocation window), for cases where one call takes seconds (building 10^5 namespaces). ops/s is
+   * the mean over the calls; heapBefore is taken before the first call and heapAfter after the last
+   * (full GC both times), so (heapAfter − heapBefore) / opsPerCall is what one call's result retains
+   * when `fn` keeps it alive and drops the previous one. Reported as `alloc B/op` in the table.
+   */
+  runs?: number;
 }
 
 export type CaseFactory = (ctx: CaseContext) => CaseSetup;
@@ -33,6 +41,11 @@ export interface BenchGroup {
   /** Case whose ops/s the others are divided by (measured in the same run). Optional. */
   baseline?: string;
   cases: Readonly<Record<string, CaseFactory>>;
+  /**
+   * Cases too slow or too big for a routine `npm run bench` (minutes, gigabytes): run only with
+   * `--scale`, or when named with `--case`. Shown in the same group, with the same baseline.
+   */
+  scaleCases?: Readonly<Record<string, CaseFactory>>;
   /**
    * Published reference figures in ops/s (e.g. ns-3's scheduler on this machine class), printed beside
    * the measured ones with the ratio measured/reference. Constants, not measurements.
@@ -62,6 +75,8 @@ export interface CaseResult {
   allocBytesPerOp: number;
   /** True when a GC ran during the allocation window, so allocBytesPerOp is a lower bound. */
   allocWindowHadGc: boolean;
+  /** Single-shot case (CaseSetup.runs): allocBytesPerOp is retained bytes per op, not garbage. */
+  singleShot?: boolean;
 }
 
 export const RESULT_PREFIX = '@@bench-result ';
@@ -73,10 +88,11 @@ export function defineSuite(importMetaUrl: string, spec: SuiteSpec): SuiteSpec {
     const argv = process.argv.slice(2);
     const caseIdx = argv.indexOf('--case');
     const quick = argv.includes('--quick');
+    const scale = argv.includes('--scale');
     const job =
       caseIdx >= 0
         ? import('./child.js').then((m) => m.runCase(spec, argv[caseIdx + 1] ?? '', quick))
-        : import('./runner.js').then((m) => m.runSuites([{ file, spec }], { quick }));
+        : import('./runner.js').then((m) => m.runSuites([{ file, spec }], { quick, scale }));
     job.catch((err: unknown) => {
       console.error(err);
       process.exitCode = 1;
@@ -93,7 +109,7 @@ export function findCase(
   const slash = id.indexOf('/');
   const group = spec.groups.find((g) => g.name === id.slice(0, slash));
   const name = id.slice(slash + 1);
-  const factory = group?.cases[name];
+  const factory = group?.cases[name] ?? group?.scaleCases?.[name];
   if (group === undefined || factory === undefined)
     throw new Error(`suite ${spec.name}: no case ${JSON.stringify(id)}`);
   return { group, name, factory };
