@@ -43,6 +43,11 @@ const COLUMNS = {
    * the bridge port it entered by (physindev) plus flag bits (src/net/devices/br-netfilter.ts).
    */
   nfBridge: [Int32Array, -1],
+  /**
+   * skb->ipvs_property: 1 once IPVS transmitted or rewrote the frame (ip_vs_*_send_or_cont,
+   * handle_response), so the IPVS hooks it crosses again let it pass; 0 otherwise.
+   */
+  ipvs: [Int32Array, 0],
 } as const;
 
 export type ColumnName = keyof typeof COLUMNS;
@@ -152,6 +157,7 @@ export class FramePool extends MetaBase {
     this.ctId[h] = -1;
     this.traceId[h] = -1;
     this.nfBridge[h] = -1;
+    this.ipvs[h] = 0;
     this.start[h] = (h & this.chunkMask) * this.slotSize + this.headroom;
     return h;
   }

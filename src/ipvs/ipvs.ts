@@ -327,6 +327,13 @@ export class Ipvs implements SchedulerHost {
     return v;
   }
 
+  /**
+   * Called when a namespace gets its first virtual service (`ip_vs_register_hooks`): the IPv4 layer
+   * (src/net/ipv4/ipvs-glue.ts) installs the netfilter hooks then.
+   */
+  static onEnable: ((ipvs: Ipvs) => void) | null = null;
+  private hooked = false;
+
   /** The namespace's IPVS state if it was ever created (no side effects). */
   static peek(ns: Namespace): Ipvs | undefined {
     return perNs.get(ns);
@@ -1038,6 +1045,10 @@ export class Ipvs implements SchedulerHost {
     this.svcTable.add(svc);
     this.nServices++;
     sched.destsChanged(svc, null, 'init');
+    if (!this.hooked && Ipvs.onEnable !== null) {
+      this.hooked = true;
+      Ipvs.onEnable(this);
+    }
     return Errno.OK;
   }
 

@@ -41,6 +41,11 @@
 //   nf.rejecter: Rejecter — REJECT's reply (ICMP error / TCP RST) is built and sent by the IPv4 layer.
 //   nf.addrTypes: AddrTypeSource — inet_addr_type / inet_dev_addr_type for -m addrtype.
 //   nf.logSink / nf.tracer — LOG records and per-rule traces for the explanation layer.
+//   nf.ipvs: IpvsNfHook — IPVS's hooks as pseudo-tables at their kernel priorities (HOOK_ORDER):
+//     INPUT   … filter 0, [ipvs out 98], [ipvs in 99], nat 100 …
+//     FORWARD … filter 0, [ipvs forward-icmp 99], [ipvs out 100]
+//     OUTPUT  … nat −100, [ipvs out −99], [ipvs in −98], filter 0
+//     so one `run` keeps the tables and IPVS in the kernel's order without splitting the hook.
 
 import type { Namespace } from '../net/namespace.js';
 import { NfVerdict } from '../trace/explain.js';
@@ -112,14 +117,30 @@ export interface NfTracer {
   trace(ctx: PacketCtx, table: number, chain: number, ruleNum: number, kind: number): void;
 }
 
+/**
+ * IPVS's netfilter hooks (ip_vs_core.c `ip_vs_ops4`), installed by src/net/ipv4/ipvs-glue.ts when the
+ * first virtual service is added (ip_vs_register_hooks). Both return a Verdict; Verdict.Stolen means
+ * IPVS took the frame for transmission to a real server (the IPv4 layer finishes it, see glue).
+ */
+export interface IpvsNfHook {
+  /** `ip_vs_out_hook`: LOCAL_IN NF_IP_PRI_NAT_SRC-2, LOCAL_OUT NF_IP_PRI_NAT_DST+1, FORWARD 100. */
+  outHook(hook: number, ctx: PacketCtx): number;
+  /** `ip_vs_in_hook`: LOCAL_IN NF_IP_PRI_NAT_SRC-1, LOCAL_OUT NF_IP_PRI_NAT_DST+2; FORWARD 99 = `ip_vs_forward_icmp`. */
+  inHook(hook: number, ctx: PacketCtx): number;
+}
+
 /** Pseudo-entries in a hook's table list. */
 const CT_IN = -1;
 const CT_CONFIRM = -2;
+const IPVS_OUT = -3;
+const IPVS_IN = -4;
+// IPVS sits between the tables by priority: after filter (0) and before SNAT (100) in INPUT, right
+// after DNAT (-100) and before filter in OUTPUT, after filter in FORWARD (99 and 100).
 const HOOK_ORDER: readonly (readonly number[])[] = [
   [TableId.Raw, CT_IN, TableId.Mangle, TableId.Nat],
-  [TableId.Mangle, TableId.Filter, TableId.Nat, CT_CONFIRM],
-  [TableId.Mangle, TableId.Filter],
-  [TableId.Raw, CT_IN, TableId.Mangle, TableId.Nat, TableId.Filter],
+  [TableId.Mangle, TableId.Filter, IPVS_OUT, IPVS_IN, TableId.Nat, CT_CONFIRM],
+  [TableId.Mangle, TableId.Filter, IPVS_IN, IPVS_OUT],
+  [TableId.Raw, CT_IN, TableId.Mangle, TableId.Nat, IPVS_OUT, IPVS_IN, TableId.Filter],
   [TableId.Mangle, TableId.Nat, CT_CONFIRM],
 ];
 
@@ -129,6 +150,8 @@ export class Netfilter {
   readonly active = new Uint8Array(HOOK_COUNT);
   readonly ctx: PacketCtx;
   conntrack: ConntrackHook | null = null;
+  /** IPVS hooks (null until a virtual service exists in the namespace). */
+  ipvs: IpvsNfHook | null = null;
   nat: NatHook | null = null;
   natTargets: NatTargets | null = null;
   rejecter: Rejecter | null = null;
@@ -174,7 +197,13 @@ export class Netfilter {
     this.active.fill(0);
     for (let hook = 0; hook < HOOK_COUNT; hook++) {
       for (const t of HOOK_ORDER[hook]!) {
-        if (t < 0 ? this.conntrack !== null : this.tables[t]!.exists) this.active[hook] = 1;
+        const on =
+          t === IPVS_OUT || t === IPVS_IN
+            ? this.ipvs !== null
+            : t < 0
+              ? this.conntrack !== null
+              : this.tables[t]!.exists;
+        if (on) this.active[hook] = 1;
       }
     }
   }
@@ -242,6 +271,12 @@ export class Netfilter {
       } else if (t === CT_CONFIRM) {
         const ct = this.conntrack;
         if (ct !== null) v = ct.confirm(hook, ctx);
+      } else if (t === IPVS_OUT) {
+        const ipvs = this.ipvs;
+        if (ipvs !== null) v = ipvs.outHook(hook, ctx);
+      } else if (t === IPVS_IN) {
+        const ipvs = this.ipvs;
+        if (ipvs !== null) v = ipvs.inHook(hook, ctx);
       } else if (this.tables[t]!.exists) {
         const nat = this.nat;
         if (ctx.trace !== 0) this.lastTable = -1;

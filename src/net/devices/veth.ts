@@ -43,6 +43,8 @@ export class PairedDevice extends Device {
     w.pool.ctId[h] = -1;
     // skb_ext_reset: br_netfilter's nf_bridge_info goes too.
     w.pool.nfBridge[h] = -1;
+    // ipvs_reset: skb->ipvs_property is cleared too.
+    w.pool.ipvs[h] = 0;
     if (peer.ns !== this.ns) w.pool.mark[h] = 0;
     this.txDir!.transmit(h);
   }

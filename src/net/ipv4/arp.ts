@@ -12,8 +12,8 @@
 // - proxy_arp: a request for an address routed out of another device is answered with our MAC when
 //   forwarding and proxy_arp are on for the receiving device (`arp_fwd_proxy`).
 // - Solicitations: broadcast while INCOMPLETE, unicast to the cached address in PROBE; the sender
-//   address is the queued packet's source if it is local, else `inet_select_addr(dev, target, link)`
-//   (arp_announce=0).
+//   address is the queued packet's source if it is local (arp_announce=0), else
+//   `inet_select_addr(dev, target, link)` (arp_announce=1/2: see `solicit`).
 // The reply to a request reuses the request's frame in place (the kernel allocates a new skb and
 // frees the request; the bytes on the wire are the same).
 
@@ -186,7 +186,10 @@ export class Arp implements L3Handler {
     const dev = w.devices[neigh.devId[n]!]!;
     const target = neigh.addr[n]!;
     let saddr = 0;
-    if (queued >= 0) {
+    // arp_announce 0: any local source of the queued packet; 1 and 2: an address of the device
+    // (inet_select_addr) — 1 would keep a source on the target's subnet, which the device's primary
+    // address covers in the setups modelled (LVS-DR real servers announce with 2).
+    if (queued >= 0 && st.arpAnnounce(dev.id) === 0) {
       const qs = rd32(w.pool.bytesOf(queued), w.pool.start[queued]! + 12);
       if (st.isLocalAddr(qs)) saddr = qs;
     }

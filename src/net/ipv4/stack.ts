@@ -67,6 +67,7 @@ import {
 import { NeighParms, NeighTable } from './neighbour.js';
 import { PmtuCache } from './pmtu.js';
 import './netfilter-glue.js';
+import './ipvs-glue.js';
 import {
   explainEcho,
   explainForward,
@@ -243,6 +244,7 @@ export class Ipv4Stack implements L3Handler {
   noPmtuDisc = 0;
   private allRpFilter = 0;
   private allArpIgnore = 0;
+  private allArpAnnounce = 0;
   private allProxyArp = 0;
   private allRouteLocalnet = 0;
   private allAcceptLocal = 0;
@@ -250,6 +252,7 @@ export class Ipv4Stack implements L3Handler {
   private devForwarding: Uint8Array = new Uint8Array(16);
   private devRpFilter: Uint8Array = new Uint8Array(16);
   private devArpIgnore: Uint8Array = new Uint8Array(16);
+  private devArpAnnounce: Uint8Array = new Uint8Array(16);
   private devProxyArp: Uint8Array = new Uint8Array(16);
   private devRouteLocalnet: Uint8Array = new Uint8Array(16);
   private devAcceptLocal: Uint8Array = new Uint8Array(16);
@@ -291,6 +294,7 @@ export class Ipv4Stack implements L3Handler {
       this.noPmtuDisc = sc.getInt('net.ipv4.ip_no_pmtu_disc');
       this.allRpFilter = sc.getInt('net.ipv4.conf.all.rp_filter');
       this.allArpIgnore = sc.getInt('net.ipv4.conf.all.arp_ignore');
+      this.allArpAnnounce = sc.getInt('net.ipv4.conf.all.arp_announce');
       this.allProxyArp = sc.getInt('net.ipv4.conf.all.proxy_arp');
       this.allRouteLocalnet = sc.getInt('net.ipv4.conf.all.route_localnet');
       this.allAcceptLocal = sc.getInt('net.ipv4.conf.all.accept_local');
@@ -313,6 +317,7 @@ export class Ipv4Stack implements L3Handler {
       'net.ipv4.ip_no_pmtu_disc',
       'net.ipv4.conf.{dev}.rp_filter',
       'net.ipv4.conf.{dev}.arp_ignore',
+      'net.ipv4.conf.{dev}.arp_announce',
       'net.ipv4.conf.{dev}.proxy_arp',
       'net.ipv4.conf.{dev}.route_localnet',
       'net.ipv4.conf.{dev}.accept_local',
@@ -381,6 +386,7 @@ export class Ipv4Stack implements L3Handler {
       this.devForwarding = g(this.devForwarding);
       this.devRpFilter = g(this.devRpFilter);
       this.devArpIgnore = g(this.devArpIgnore);
+      this.devArpAnnounce = g(this.devArpAnnounce);
       this.devProxyArp = g(this.devProxyArp);
       this.devRouteLocalnet = g(this.devRouteLocalnet);
       this.devAcceptLocal = g(this.devAcceptLocal);
@@ -392,6 +398,7 @@ export class Ipv4Stack implements L3Handler {
     this.devForwarding[devId] = sc.getInt(`${base}forwarding`);
     this.devRpFilter[devId] = sc.getInt(`${base}rp_filter`);
     this.devArpIgnore[devId] = sc.getInt(`${base}arp_ignore`);
+    this.devArpAnnounce[devId] = sc.getInt(`${base}arp_announce`);
     this.devProxyArp[devId] = sc.getInt(`${base}proxy_arp`);
     this.devRouteLocalnet[devId] = sc.getInt(`${base}route_localnet`);
     this.devAcceptLocal[devId] = sc.getInt(`${base}accept_local`);
@@ -414,6 +421,12 @@ export class Ipv4Stack implements L3Handler {
     this.ensureDev(devId);
     const d = this.devArpIgnore[devId]!;
     return d > this.allArpIgnore ? d : this.allArpIgnore;
+  }
+  /** IN_DEV_ARP_ANNOUNCE: max(all, dev). */
+  arpAnnounce(devId: number): number {
+    this.ensureDev(devId);
+    const d = this.devArpAnnounce[devId]!;
+    return d > this.allArpAnnounce ? d : this.allArpAnnounce;
   }
   /** IN_DEV_PROXY_ARP: all || dev. */
   proxyArp(devId: number): boolean {
@@ -758,12 +771,24 @@ export class Ipv4Stack implements L3Handler {
     this.finishOutput(outDev, h, gw !== 0 ? gw : dst, false, mtu);
   }
 
-  /** Maps a netfilter verdict to the frame's fate: true = go on; false = it was dropped or stolen. */
+  /**
+   * Maps a netfilter verdict to the frame's fate: true = go on; false = it was dropped or stolen. A
+   * frame IPVS stole for a real server (ipvs-glue.ts) is sent here, after the traversal returned:
+   * `ip_vs_send_or_cont` → NF_HOOK(LOCAL_OUT) → dst_output on the route to the real server.
+   */
   private nfPass(v: number, h: number, devId: number): boolean {
     if (v === Verdict.Accept) return true;
     if (v === Verdict.Drop) this.world.drop(h, Drop.NetfilterDrop, devId);
+    else if (h === this.ipvsStolen) {
+      this.ipvsStolen = -1;
+      this.outputRoute(h, this.ipvsRoute, false);
+    }
     return false;
   }
+  /** Frame IPVS took for transmission in the hook that just ran (-1 = none); see nfPass. */
+  ipvsStolen = -1;
+  /** IPVS's route to the real server (`__ip_vs_get_out_rt`), filled by ipvs-glue.ts. */
+  readonly ipvsRoute = new OutRoute();
 
   /** ip_output → NF_INET_POST_ROUTING (mangle, SNAT/MASQUERADE, conntrack confirm). */
   private postRouting(h: number, outDevId: number): boolean {

@@ -7,6 +7,7 @@ import { connmarkModule } from './connmark.js';
 import { conntrackModule, stateModule } from './conntrack.js';
 import { icmpModule } from './icmp.js';
 import { iprangeModule } from './iprange.js';
+import { ipvsModule } from './ipvs.js';
 import { markModule } from './mark.js';
 import { multiportModule } from './multiport.js';
 import { physdevModule } from './physdev.js';
@@ -28,5 +29,6 @@ export const MATCHES = new Map<string, MatchModule<any>>(
     conntrackModule,
     stateModule,
     connmarkModule,
+    ipvsModule,
   ].map((m) => [m.name, m]),
 );
