@@ -2,14 +2,27 @@
 // masq DNAT with incremental checksums, timer re-arm) against the floor of copying the packet into the
 // frame and reading its 5-tuple; and the first packet of a connection (service lookup, scheduler pick,
 // entry create + destroy via one-packet UDP scheduling) per scheduler, against rr.
+//
+// End to end (group 'director e2e'): 64-byte UDP datagrams from a client namespace through a director
+// namespace to a real server namespace, as bench/dataplane.bench.ts measures paths — the whole stack:
+// veth, input routing, netfilter INPUT with IPVS's hooks (ip_vs_in_hook → masq DNAT → LOCAL_OUT →
+// POSTROUTING again), neighbour output, delivery. Baseline: the same three namespaces with the client
+// sending to the real server's address and the director plainly forwarding (no IPVS service).
+// 'masq + conntrack' loads conntrack (an empty nat table) with net.ipv4.vs.conntrack=1.
+//
+// Memory ('memory'): bytes retained per IPVS connection (JS heap + ArrayBuffers, single shot), with
+// 1e5 UDP masq connections (entry row, both indexes, its pending expiry event).
 import { Fwd, SF } from '../src/ipvs/defs.js';
 import { Ipvs, IpvsCtx } from '../src/ipvs/ipvs.js';
+import { stackOf } from '../src/net/ipv4/stack.js';
 import { World } from '../src/net/world.js';
 import { rd16, rd32 } from '../src/wire/bytes.js';
 import { emitIpv4 } from '../src/wire/ipv4.js';
+import { parseIpv4 } from '../src/wire/ipv4-address.js';
 import { emitTcp } from '../src/wire/tcp.js';
 import { emitUdp } from '../src/wire/udp.js';
 import { type CaseFactory, defineSuite } from './harness/suite.js';
+import { sh, UdpInjector, UdpSink } from './support/topology.js';
 
 const VIP = 0x0a000001;
 const BATCH = 1024;
@@ -141,6 +154,85 @@ function fresh(sched: string): CaseFactory {
   };
 }
 
+/** client (10.0.1.2) —veth— lb (10.0.1.1, VIP 10.0.1.100) —veth— rs (10.0.2.2, default via lb). */
+function directorPath(mode: 'forward' | 'masq' | 'masq+ct'): CaseFactory {
+  return () => {
+    const world = new World({ seed: 1, maxEvents: Number.MAX_SAFE_INTEGER });
+    const client = world.addNamespace('client');
+    const lb = world.addNamespace('lb');
+    const rs = world.addNamespace('rs');
+    sh(
+      world,
+      lb,
+      `sysctl -w net.ipv4.ip_forward=1
+       ip link add ra type veth peer name eth0 netns client
+       ip link add rb type veth peer name eth0 netns rs
+       ip addr add 10.0.1.1/24 dev ra
+       ip addr add 10.0.1.100/24 dev ra
+       ip addr add 10.0.2.1/24 dev rb
+       ip link set ra up
+       ip link set rb up`,
+    );
+    if (mode !== 'forward')
+      sh(world, lb, 'ipvsadm -A -u 10.0.1.100:5000 -s rr\nipvsadm -a -u 10.0.1.100:5000 -r 10.0.2.2:5000 -m');
+    if (mode === 'masq+ct') sh(world, lb, 'sysctl -w net.ipv4.vs.conntrack=1\niptables -t nat -N X');
+    sh(
+      world,
+      client,
+      'ip addr add 10.0.1.2/24 dev eth0\nip link set eth0 up\nip route add default via 10.0.1.1',
+    );
+    sh(world, rs, 'ip addr add 10.0.2.2/24 dev eth0\nip link set eth0 up\nip route add default via 10.0.2.1');
+    const sinkApp = new UdpSink(world);
+    stackOf(rs).registerProtocol(17, sinkApp);
+    const dst = mode === 'forward' ? '10.0.2.2' : '10.0.1.100';
+    const inject = new UdpInjector(world, client, parseIpv4('10.0.1.2'), parseIpv4(dst));
+    const sim = world.sim;
+    const opts = { until: 0 };
+    const burst = (n: number) => {
+      for (let i = 0; i < n; i++) inject.send();
+      opts.until = sim.now;
+      sim.run(opts);
+    };
+    inject.send();
+    sim.run({ until: sim.now + 1_000_000 });
+    sim.run({ until: 3_000_000_000 });
+    for (let i = 0; i < 200; i++) burst(256);
+    if (sinkApp.received !== 1 + 200 * 256) throw new Error(`path broken: ${sinkApp.received} delivered`);
+    return { opsPerCall: 256, fn: () => burst(256) };
+  };
+}
+
+/** Bytes retained per IPVS connection: n UDP masq connections created and kept. */
+function memoryPerConn(): CaseFactory {
+  return ({ quick }) => {
+    const n = quick ? 10_000 : 100_000;
+    let keep: unknown = null;
+    return {
+      runs: 1,
+      opsPerCall: n,
+      fn: () => {
+        keep = null;
+        const { world, ipvs, h, ctx } = setup('rr', Fwd.Masq, 17, false);
+        const pool = world.pool;
+        const u8 = pool.bytesOf(h);
+        const l3 = pool.start[h]!;
+        const p = segment(0x64400000, 1024, 17, 0);
+        pool.setLength(h, p.length);
+        for (let i = 0; i < n; i++) {
+          u8.set(p, l3);
+          // distinct clients: source address and port vary (checksum not checked by IPVS)
+          u8[l3 + 14] = (i >>> 8) & 0xff;
+          u8[l3 + 15] = i & 0xff;
+          u8[l3 + 20] = 4 + ((i >>> 16) & 0x3f);
+          sink ^= ipvs.schedule(h, l3, ctx);
+        }
+        if (ipvs.conns.count !== n) throw new Error(`${ipvs.conns.count} connections, expected ${n}`);
+        keep = ipvs;
+      },
+    };
+  };
+}
+
 export default defineSuite(import.meta.url, {
   name: 'ipvs',
   unit: 'pkts',
@@ -174,6 +266,16 @@ export default defineSuite(import.meta.url, {
         lblc: fresh('lblc'),
       },
     },
+    {
+      name: 'director e2e (64 B UDP)',
+      baseline: 'forward (no IPVS)',
+      cases: {
+        'forward (no IPVS)': directorPath('forward'),
+        masq: directorPath('masq'),
+        'masq + conntrack': directorPath('masq+ct'),
+      },
+    },
+    { name: 'memory per connection', cases: { 'udp masq x1e5': memoryPerConn() } },
   ],
 });
 
