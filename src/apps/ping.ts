@@ -30,9 +30,9 @@ import type {
   PingOptions,
 } from '../scenario/app-registry.js';
 import type { ProbeErrorName } from '../scenario/types.js';
+import { traceSent } from '../trace/points.js';
 import { rd16, rd32, wr16 } from '../wire/bytes.js';
 import { csumFull } from '../wire/checksum.js';
-import { traceSent } from '../trace/points.js';
 import { ipv4ToString } from '../wire/ipv4-address.js';
 import { AppTimer, type TimerTarget } from './timers.js';
 
@@ -131,10 +131,10 @@ export class PingProbe implements App, TimerTarget, PingSocket {
     const pool = w.pool;
     const size = this.opts.size;
     const total = 20 + 8 + size;
-    const h = w.newFrame();
+    const h = w.newFrameFor(total);
     if (!pool.setLength(h, total)) {
       w.consume(h);
-      return -90; // EMSGSIZE: larger than a frame slot (no reassembly beyond one slot)
+      return -90; // EMSGSIZE: above 65535 bytes
     }
     const b = pool.bytesOf(h);
     const o = pool.start[h]!;

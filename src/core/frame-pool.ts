@@ -10,6 +10,15 @@
 // - Per-frame metadata lives in parallel typed arrays indexed by handle (structure of arrays). The
 //   columns are declared once in COLUMNS below (type, fresh value); `alloc()` resets each one by name.
 //
+// Large slots (reassembled datagrams up to 65535 bytes, large local sends)
+//   A chunk is either small (slotsPerChunk slots of `slotSize`) or large (`largeSlotsPerChunk` slots of
+//   `largeSlotSize`, default headroom + 64 KiB, 8 per chunk ≈ 513 KiB). Handles stay integers in one
+//   space: a large chunk owns the same handle range as a small one (h >>> chunkShift) but hands out
+//   only its first `largeSlotsPerChunk` handles. Each kind has its own free list; `alloc()` gives a
+//   small slot, `allocLarge()` a large one, `allocFor(bytes)` picks. The slot base of `h` is
+//   (h & chunkMask) × the chunk's slot size (`chunkSlot`), one extra typed-array read in prepend /
+//   setLength / headroomOf / tailroomOf (measured in bench/frame-pool.bench.ts; alloc() is unchanged).
+//
 // Metadata growth (a decision, measured in bench/frame-pool.bench.ts)
 //   The metadata arrays are flat, one per column, and are *replaced* by larger copies when the pool
 //   grows. So: read `pool.start`, `pool.len`, ... through the pool after any `alloc()` or `clone()`;
@@ -73,6 +82,10 @@ export interface FramePoolOptions {
   slotsPerChunk?: number;
   /** Slots to allocate up front; rounded up to whole chunks. Default one chunk. */
   initialSlots?: number;
+  /** Bytes per large slot, headroom included. Default headroom + 65536. */
+  largeSlotSize?: number;
+  /** Large slots per large chunk. Default 8. */
+  largeSlotsPerChunk?: number;
   /** Poison freed slots and assert ownership (tests, `--check`). Default false. */
   check?: boolean;
 }
@@ -86,8 +99,17 @@ export class FramePool extends MetaBase {
   readonly check: boolean;
   readonly chunkShift: number;
   readonly chunkMask: number;
+  readonly largeSlotSize: number;
+  readonly largeSlotsPerChunk: number;
 
   private readonly chunks: Uint8Array[] = [];
+  /** Slot size of each chunk (small or large). */
+  private chunkSlot = new Int32Array(8);
+  /** 1 for a chunk of large slots. */
+  private chunkLarge = new Uint8Array(8);
+  /** Free large handles (LIFO). */
+  private readonly largeFree: number[] = [];
+  private largeLive = 0;
   private readonly views: DataView[] = [];
   /** Stack of free handles; LIFO so a just-freed (cache-warm) slot is reused first. */
   private freeList: Int32Array;
@@ -99,12 +121,16 @@ export class FramePool extends MetaBase {
   // so each loop stays monomorphic.
   private i32Cols: Int32Array[] = [];
   private u32Cols: Uint32Array[] = [];
+  /** Fresh values of the columns above, in the same order (allocLarge's generic reset). */
+  private i32Fresh: number[] = [];
+  private u32Fresh: number[] = [];
 
   constructor(opts: FramePoolOptions = {}) {
     super();
     this.slotSize = opts.slotSize ?? 2048;
     this.headroom = opts.headroom ?? 128;
     this.check = opts.check ?? false;
+    this.largeSlotSize = opts.largeSlotSize ?? this.headroom + 65536;
     if (!Number.isInteger(this.slotSize) || this.slotSize < 64) {
       throw new RangeError(`frame pool: slotSize ${this.slotSize} must be an integer >= 64`);
     }
@@ -125,7 +151,60 @@ export class FramePool extends MetaBase {
       self[name] = new COLUMNS[name][0](cap);
     }
     this.refreshCols();
-    for (let i = 0; i < initialChunks; i++) this.addChunk();
+    this.largeSlotsPerChunk = opts.largeSlotsPerChunk ?? Math.min(8, perChunk);
+    if (
+      this.largeSlotSize < this.slotSize ||
+      this.largeSlotsPerChunk < 1 ||
+      this.largeSlotsPerChunk > perChunk
+    ) {
+      throw new RangeError(
+        'frame pool: largeSlotSize must be >= slotSize, largeSlotsPerChunk in [1, slotsPerChunk]',
+      );
+    }
+    for (let i = 0; i < initialChunks; i++) this.addChunk(false);
+  }
+
+  /** Large handles handed out now (part of liveCount). */
+  get largeLiveCount(): number {
+    return this.largeLive;
+  }
+
+  /** True when `h` lives in a large slot. */
+  isLarge(h: number): boolean {
+    return this.chunkLarge[h >>> this.chunkShift] === 1;
+  }
+
+  /** Bytes of `h`'s slot (headroom included). */
+  slotSizeOf(h: number): number {
+    return this.chunkSlot[h >>> this.chunkShift]!;
+  }
+
+  /**
+   * A frame that can hold `bytes` after the headroom: a small slot when it fits, else a large one.
+   * Same contract as `alloc()`.
+   */
+  allocFor(bytes: number): number {
+    return bytes + this.headroom <= this.slotSize ? this.alloc() : this.allocLarge();
+  }
+
+  /**
+   * Takes a large slot (growing by one large chunk when none is free). Fresh metadata as `alloc()`;
+   * the reset is a generic loop over the columns (large frames are rare: reassembly, large sends).
+   */
+  allocLarge(): number {
+    if (this.largeFree.length === 0) this.addLargeChunk();
+    const h = this.largeFree.pop()!;
+    this.live[h] = 1;
+    this.liveN++;
+    this.largeLive++;
+    const i32 = this.i32Cols;
+    const f32 = this.i32Fresh;
+    for (let i = 0; i < i32.length; i++) i32[i]![h] = f32[i]!;
+    const u32 = this.u32Cols;
+    const fu = this.u32Fresh;
+    for (let i = 0; i < u32.length; i++) u32[i]![h] = fu[i]!;
+    this.start[h] = (h & this.chunkMask) * this.largeSlotSize + this.headroom;
+    return h;
   }
 
   /** Slots the pool holds now (live and free). */
@@ -164,14 +243,21 @@ export class FramePool extends MetaBase {
 
   /** Returns a slot to the pool. The handle must not be used afterwards. */
   free(h: number): void {
+    const c = h >>> this.chunkShift;
     if (this.check) {
       this.assertLive(h);
-      const base = (h & this.chunkMask) * this.slotSize;
-      this.chunks[h >>> this.chunkShift]!.fill(POISON_BYTE, base, base + this.slotSize);
+      const size = this.chunkSlot[c]!;
+      const base = (h & this.chunkMask) * size;
+      this.chunks[c]!.fill(POISON_BYTE, base, base + size);
     }
     this.live[h] = 0;
     this.liveN--;
-    this.freeList[this.freeTop++] = h;
+    if (this.chunkLarge[c] === 1) {
+      this.largeLive--;
+      this.largeFree.push(h);
+    } else {
+      this.freeList[this.freeTop++] = h;
+    }
   }
 
   /**
@@ -180,13 +266,13 @@ export class FramePool extends MetaBase {
    */
   clone(h: number): number {
     if (this.check) this.assertLive(h);
-    const c = this.alloc();
+    const c = this.chunkLarge[h >>> this.chunkShift] === 1 ? this.allocLarge() : this.alloc();
     const i32 = this.i32Cols; // refreshed by alloc() if it grew
     for (let i = 0; i < i32.length; i++) i32[i]![c] = i32[i]![h]!;
     const u32 = this.u32Cols;
     for (let i = 0; i < u32.length; i++) u32[i]![c] = u32[i]![h]!;
-    const srcBase = (h & this.chunkMask) * this.slotSize;
-    const dstBase = (c & this.chunkMask) * this.slotSize;
+    const srcBase = (h & this.chunkMask) * this.chunkSlot[h >>> this.chunkShift]!;
+    const dstBase = (c & this.chunkMask) * this.chunkSlot[c >>> this.chunkShift]!;
     const from = this.start[h]!;
     const n = this.len[h]!;
     const to = dstBase + (from - srcBase);
@@ -214,12 +300,13 @@ export class FramePool extends MetaBase {
 
   /** Bytes free in front of the frame. */
   headroomOf(h: number): number {
-    return this.start[h]! - (h & this.chunkMask) * this.slotSize;
+    return this.start[h]! - (h & this.chunkMask) * this.chunkSlot[h >>> this.chunkShift]!;
   }
 
   /** Bytes free after the frame's end. */
   tailroomOf(h: number): number {
-    return (h & this.chunkMask) * this.slotSize + this.slotSize - this.start[h]! - this.len[h]!;
+    const size = this.chunkSlot[h >>> this.chunkShift]!;
+    return (h & this.chunkMask) * size + size - this.start[h]! - this.len[h]!;
   }
 
   /**
@@ -229,7 +316,7 @@ export class FramePool extends MetaBase {
   prepend(h: number, n: number): boolean {
     if (this.check) this.assertLive(h);
     const s = this.start[h]! - n;
-    if (n < 0 || s < (h & this.chunkMask) * this.slotSize) return false;
+    if (n < 0 || s < (h & this.chunkMask) * this.chunkSlot[h >>> this.chunkShift]!) return false;
     this.start[h] = s;
     this.len[h] = this.len[h]! + n;
     return true;
@@ -248,7 +335,8 @@ export class FramePool extends MetaBase {
   /** Sets the frame length (skb_put / skb_trim). False, changing nothing, past the slot's end. */
   setLength(h: number, n: number): boolean {
     if (this.check) this.assertLive(h);
-    if (n < 0 || this.start[h]! + n > (h & this.chunkMask) * this.slotSize + this.slotSize) return false;
+    const size = this.chunkSlot[h >>> this.chunkShift]!;
+    if (n < 0 || this.start[h]! + n > (h & this.chunkMask) * size + size) return false;
     this.len[h] = n;
     return true;
   }
@@ -300,13 +388,41 @@ export class FramePool extends MetaBase {
       for (const name of COLUMN_NAMES) self[name] = resized(self[name], cap);
       this.refreshCols();
     }
-    this.addChunk();
+    this.addChunk(false);
   }
 
-  private addChunk(): void {
+  /** A chunk of large slots: its handle range is reserved in the metadata like a small chunk's. */
+  private addLargeChunk(): void {
+    const need = this.capacity + (1 << this.chunkShift);
+    if (need > this.live.length) {
+      const cap = Math.max(need, this.live.length * 2);
+      this.live = resized(this.live, cap);
+      this.freeList = resized(this.freeList, cap);
+      const self = this as unknown as Record<ColumnName, MetaArray>;
+      for (const name of COLUMN_NAMES) self[name] = resized(self[name], cap);
+      this.refreshCols();
+    }
+    this.addChunk(true);
+  }
+
+  private addChunk(large: boolean): void {
     const perChunk = 1 << this.chunkShift;
+    const ci = this.chunks.length;
+    if (ci >= this.chunkSlot.length) {
+      this.chunkSlot = resized(this.chunkSlot, this.chunkSlot.length * 2);
+      this.chunkLarge = resized(this.chunkLarge, this.chunkLarge.length * 2);
+    }
+    this.chunkSlot[ci] = large ? this.largeSlotSize : this.slotSize;
+    this.chunkLarge[ci] = large ? 1 : 0;
+    const first = ci * perChunk;
+    if (large) {
+      const buf = new ArrayBuffer(this.largeSlotsPerChunk * this.largeSlotSize);
+      this.chunks.push(new Uint8Array(buf));
+      this.views.push(new DataView(buf));
+      for (let i = this.largeSlotsPerChunk - 1; i >= 0; i--) this.largeFree.push(first + i);
+      return;
+    }
     const buf = new ArrayBuffer(perChunk * this.slotSize);
-    const first = this.chunks.length * perChunk;
     this.chunks.push(new Uint8Array(buf));
     this.views.push(new DataView(buf));
     // Pushed in reverse so that alloc() hands out the chunk's slots in ascending order (determinism
@@ -318,10 +434,17 @@ export class FramePool extends MetaBase {
     const self = this as unknown as Record<ColumnName, MetaArray>;
     this.i32Cols = [];
     this.u32Cols = [];
+    this.i32Fresh = [];
+    this.u32Fresh = [];
     for (const n of COLUMN_NAMES) {
       const a = self[n];
-      if (a instanceof Uint32Array) this.u32Cols.push(a);
-      else this.i32Cols.push(a);
+      if (a instanceof Uint32Array) {
+        this.u32Cols.push(a);
+        this.u32Fresh.push(COLUMN_FRESH[n]);
+      } else {
+        this.i32Cols.push(a);
+        this.i32Fresh.push(COLUMN_FRESH[n]);
+      }
     }
   }
 }

@@ -65,7 +65,7 @@ export const Drop = {
   RouteProhibit: 28,
   /** ICMP message ignored by policy or type (icmp_echo_ignore_*, unknown/unsupported types). */
   IcmpDiscard: 29,
-  /** A fragment for local delivery: reassembly (ip_defrag) is not modelled. */
+  /** Formerly: a fragment for local delivery when reassembly was not modelled (no longer produced). */
   FragNotReassembled: 30,
   /** VXLAN header invalid: I flag clear or reserved bits set (VXLAN_INVALID_HDR; vxlan_rcv). */
   VxlanInvalidHdr: 31,
@@ -77,10 +77,22 @@ export const Drop = {
   NoTxTarget: 34,
   /** A decapsulated frame carries the device's own MAC as source (LOCAL_MAC; vxlan_set_mac). */
   LocalMac: 35,
+  /** Reassembly queue timed out (ipfrag_time) before every fragment arrived (FRAG_REASM_TIMEOUT). */
+  FragReasmTimeout: 36,
+  /** A fragment wholly inside data already queued: dropped, the queue kept (DUP_FRAG). */
+  FragDuplicate: 37,
+  /** A fragment overlapping queued data: the whole datagram is discarded (RFC 5722; IP_FRAG overlap). */
+  FragOverlap: 38,
+  /** Too many fragments from the source between two of this datagram's (ipfrag_max_dist; FRAG_TOO_FAR). */
+  FragTooFar: 39,
+  /** Reassembly memory above ipfrag_high_thresh: new fragments refused (REASMFAILS, NOMEM). */
+  FragMemory: 40,
+  /** Inconsistent fragment (length past the last fragment, empty, > 65535 reassembled, bad ECN mix). */
+  FragInvalid: 41,
 } as const;
 export type Drop = (typeof Drop)[keyof typeof Drop];
 
-export const DROP_REASON_COUNT = 36;
+export const DROP_REASON_COUNT = 42;
 
 /** Names as printed in reports; indexed by reason code. */
 export const DROP_REASON_NAMES: readonly string[] = (() => {

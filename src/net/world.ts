@@ -172,6 +172,15 @@ export class World {
     return this.pool.alloc();
   }
 
+  /**
+   * A new frame able to hold `bytes` after the headroom: an ordinary slot when it fits, else a large
+   * one (reassembly, sends above ~1900 bytes; see src/core/frame-pool.ts "Large slots").
+   */
+  newFrameFor(bytes: number): number {
+    this.framesCreated++;
+    return this.pool.allocFor(bytes);
+  }
+
   /** A copy of `h` (flooding); the copy is a new frame in the accounting. */
   cloneFrame(h: number): number {
     this.framesCreated++;

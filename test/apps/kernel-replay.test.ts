@@ -56,9 +56,6 @@ interface Case {
 
 /** Probe → reason netsim differs from the recording today (owned by another layer). */
 const KNOWN: Record<string, string> = {
-  'mtu-df/nodf-1472-router-fragments': 'reassembly (ip_defrag) is not modelled by the IPv4 layer',
-  'mtu-df/nodf-1472-sender-fragments': 'reassembly (ip_defrag) is not modelled by the IPv4 layer',
-  'mtu-df/default-pmtu-1472': 'reassembly (ip_defrag) and PMTU caching are not modelled by the IPv4 layer',
 };
 
 function replay(c: Case) {

@@ -22,6 +22,8 @@
 // the per-peer bucket is skipped when the error leaves through a loopback device (an error to a local
 // address), in which case it still consumes global credit (`icmpv4_xrlim_allow`).
 //
+// The same peers count fragments per source for ipfrag_max_dist (`rid`, defrag.ts).
+//
 // Peers (`inet_peer`) live in a per-namespace table keyed by address and are never collected: the
 // kernel's GC only drops peers unused for 10 minutes, whose bucket would be full again anyway.
 //
@@ -59,6 +61,8 @@ export class InetPeers {
   private readonly index = new Map<number, number>();
   private tokens = new Float64Array(16);
   private last = new Float64Array(16);
+  /** `peer->rid`: fragments seen from this source (ip_frag_too_far / ipfrag_max_dist). */
+  private rid = new Float64Array(16);
   private n = 0;
 
   get size(): number {
@@ -76,9 +80,13 @@ export class InetPeers {
       const l = new Float64Array(this.n * 2);
       l.set(this.last);
       this.last = l;
+      const d = new Float64Array(this.n * 2);
+      d.set(this.rid);
+      this.rid = d;
     }
     const row = this.n++;
     this.tokens[row] = 0;
+    this.rid[row] = 0;
     // "60*HZ is arbitrary, but chosen enough high so that the first calculation of tokens is at its
     // maximum."
     this.last[row] = nowJ - 60 * HZ;
@@ -110,6 +118,13 @@ export class InetPeers {
     else send = false;
     this.tokens[row] = token;
     return send;
+  }
+
+  /** `atomic_inc_return(&peer->rid)`. */
+  nextRid(row: number): number {
+    const r = this.rid[row]! + 1;
+    this.rid[row] = r;
+    return r;
   }
 
   /** Tokens (jiffies) a peer holds now, without using it (tests). */

@@ -18,8 +18,9 @@
 //       destination, payload. The stack fills Identification (for DF packets the caller's value is
 //       kept: Linux uses a per-socket counter for connected sockets and 0 otherwise; for non-DF
 //       packets the stack takes it from per-(src, dst, proto) counters), the source when 0, and the
-//       header checksum. Packets larger than the MTU are fragmented when DF is clear; with DF set they
-//       produce a local ICMP "fragmentation needed" and -EMSGSIZE. Always takes ownership of `h`;
+//       header checksum. Packets larger than the path MTU (a cached PMTU, else the device MTU) are
+//       fragmented when DF is clear; with DF set they fail with -EMSGSIZE and nothing is sent
+//       (ip_append_data's check; no ICMP through lo). Always takes ownership of `h`;
 //       returns 0 or a negative errno (the frame is then already dropped).
 //   registerProtocol(proto, handler: Ipv4Protocol)
 //       inet_add_protocol: local delivery and ICMP errors for IPPROTO_UDP / IPPROTO_TCP / others.
@@ -32,10 +33,12 @@
 //       icmp_send about the IPv4 packet at pool.start[h] (the caller keeps ownership of `h`), e.g.
 //       port unreachable from UDP when no socket is bound.
 //
-// Not modelled: ICMP rate limiting (icmp_ratelimit / per-peer token buckets only matter for floods),
-// ICMP redirects (send_redirects), PMTU caching, reassembly of datagrams larger than one pool slot,
-// IP options processing beyond copying them (no record-route/timestamp updates, no source routing),
-// multicast, policy routing rules other than the default local/main/default order.
+// Modelled since: ICMP rate limiting (icmp-ratelimit.ts), the PMTU cache (pmtu.ts), reassembly for
+// local delivery (defrag.ts; large pool slots for datagrams up to 65535 bytes).
+// Not modelled: ICMP redirects (send_redirects), conntrack's own defragmentation before PREROUTING
+// (nf_defrag_ipv4: fragments cross PREROUTING/FORWARD one by one, as without conntrack), IP options
+// processing beyond copying them (no record-route/timestamp updates, no source routing), multicast,
+// policy routing rules other than the default local/main/default order.
 
 import type { Rng } from '../../core/rng.js';
 import { Hook } from '../../netfilter/hook-id.js';
@@ -55,6 +58,7 @@ import { boolSysctl, defineSysctl, intSysctl } from '../sysctl.js';
 import type { World } from '../world.js';
 import { AddrTable, type IfAddr } from './address.js';
 import { Arp } from './arp.js';
+import { Defrag, DefragUser } from './defrag.js';
 import { ERR, Fib, type RouteSpec, RT_TABLE, RTF, RTN, RTPROT, rtnError, SCOPE } from './fib.js';
 import {
   HZ,
@@ -102,6 +106,11 @@ defineSysctl({ key: 'net.ipv4.route.error_burst', initial: '1250', parse: int(-2
 defineSysctl({ key: 'net.ipv4.route.mtu_expires', initial: '600', parse: int(0, 2147483647) });
 defineSysctl({ key: 'net.ipv4.route.min_pmtu', initial: '552', parse: int(68, 2147483647) });
 defineSysctl({ key: 'net.ipv4.ip_no_pmtu_disc', initial: '0', parse: int(0, 3) });
+// Reassembly (src/net/ipv4/defrag.ts): ipfrag_time in seconds; low_thresh accepted, unused since 4.17.
+defineSysctl({ key: 'net.ipv4.ipfrag_time', initial: '30', parse: int(0, 2147483) });
+defineSysctl({ key: 'net.ipv4.ipfrag_high_thresh', initial: '4194304', parse: int(0, 2147483647) });
+defineSysctl({ key: 'net.ipv4.ipfrag_low_thresh', initial: '3145728', parse: int(0, 2147483647) });
+defineSysctl({ key: 'net.ipv4.ipfrag_max_dist', initial: '64', parse: int(0, 2147483647) });
 for (const [name, initial, max] of [
   ['forwarding', '0', 1],
   ['rp_filter', '0', 2],
@@ -225,6 +234,8 @@ export class Ipv4Stack implements L3Handler {
   private readonly icmpRng: Rng;
   /** Path MTU exceptions learnt from frag-needed (pmtu.ts). */
   readonly pmtu = new PmtuCache();
+  /** Reassembly queues (ip_defrag). */
+  readonly defrag: Defrag;
   private readonly outPmtu = new OutRoute();
 
   // Cached sysctls. Per-device values are indexed by world device id and loaded lazily.
@@ -263,6 +274,7 @@ export class Ipv4Stack implements L3Handler {
     this.addrs = new AddrTable(() => this.ns.devices);
     this.rng = this.world.sim.rng.stream(`ipv4:${ns.name}`);
     this.icmpRng = this.world.sim.rng.stream(`icmp:${ns.name}`);
+    this.defrag = new Defrag(this, ns.id);
     for (let i = 0; i < this.idents.length; i++) this.idents[i] = this.rng.u32() & 0xffff;
     this.neigh = new NeighTable(this);
     this.arp = new Arp(this);
@@ -292,6 +304,9 @@ export class Ipv4Stack implements L3Handler {
       this.mtuExpiresJ = sc.getInt('net.ipv4.route.mtu_expires') * HZ;
       this.minPmtu = sc.getInt('net.ipv4.route.min_pmtu');
       this.noPmtuDisc = sc.getInt('net.ipv4.ip_no_pmtu_disc');
+      this.defrag.timeoutNs = sc.getInt('net.ipv4.ipfrag_time') * S;
+      this.defrag.highThresh = sc.getInt('net.ipv4.ipfrag_high_thresh');
+      this.defrag.maxDist = sc.getInt('net.ipv4.ipfrag_max_dist');
       this.allRpFilter = sc.getInt('net.ipv4.conf.all.rp_filter');
       this.allArpIgnore = sc.getInt('net.ipv4.conf.all.arp_ignore');
       this.allArpAnnounce = sc.getInt('net.ipv4.conf.all.arp_announce');
@@ -315,6 +330,9 @@ export class Ipv4Stack implements L3Handler {
       'net.ipv4.route.mtu_expires',
       'net.ipv4.route.min_pmtu',
       'net.ipv4.ip_no_pmtu_disc',
+      'net.ipv4.ipfrag_time',
+      'net.ipv4.ipfrag_high_thresh',
+      'net.ipv4.ipfrag_max_dist',
       'net.ipv4.conf.{dev}.rp_filter',
       'net.ipv4.conf.{dev}.arp_ignore',
       'net.ipv4.conf.{dev}.arp_announce',
@@ -689,8 +707,9 @@ export class Ipv4Stack implements L3Handler {
     const off = pool.start[h]!;
     const ff = rd16(u8, off + 6);
     if ((ff & (IPV4_MF | IPV4_OFFSET_MASK)) !== 0) {
-      // ip_defrag: reassembly is not modelled yet.
-      w.drop(h, Drop.FragNotReassembled, dev.id);
+      // ip_local_deliver → ip_defrag(IP_DEFRAG_LOCAL_DELIVER): queued, or the whole datagram.
+      const r = this.defrag.queue(h, dev, DefragUser.LocalDeliver);
+      if (r >= 0) this.localDeliver(dev, r, broadcast);
       return;
     }
     if (pool.traceId[h]! >= 0) explainLocal(this, h, dev, broadcast);
@@ -1070,7 +1089,7 @@ export class Ipv4Stack implements L3Handler {
     while (left > 0) {
       let len = left > mtu - hl ? mtu - hl : left;
       if (len < left) len &= ~7;
-      const f = w.newFrame();
+      const f = w.newFrameFor(hl + len);
       const fu8 = pool.bytesOf(f);
       const src8 = pool.bytesOf(h);
       const so = pool.start[h]!;
@@ -1094,6 +1113,14 @@ export class Ipv4Stack implements L3Handler {
     }
     if (pool.traceId[h]! >= 0) explainFragmented(this, h, dev);
     w.consume(h);
+  }
+
+  /** `ip_expire`: ICMP time exceeded / fragment reassembly about the first fragment `h` (received on `iif`). */
+  fragTimeoutIcmp(h: number, iif: number): void {
+    this.curPktType = PktType.Host;
+    this.curInDev = iif;
+    this.curSkbDev = iif;
+    this.icmpSend(h, ICMP_TIME_EXCEEDED, ICMP_EXC_FRAGTIME, 0);
   }
 
   /**

@@ -261,7 +261,7 @@ export class UdpTable {
     const w = this.world;
     const pool = w.pool;
     const total = IPV4_HLEN + UDP_HEADER_LEN + len;
-    const h = w.newFrame();
+    const h = w.newFrameFor(total);
     if (!pool.setLength(h, total)) {
       w.drop(h, Drop.NoMemory, -1);
       return Errno.EMSGSIZE;
