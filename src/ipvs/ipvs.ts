@@ -36,7 +36,8 @@
 //
 // The hot path allocates nothing: numbers, typed-array rows, reused scratch objects. Timers are
 // simulator events (one pending event per connection, re-armed lazily; cancelled on early expiry).
-// Not modelled: ICMP errors related to IPVS connections (ip_vs_in_icmp / ip_vs_out_icmp),
+// ICMP errors: `replyIcmp` is ip_vs_out_icmp (errors from the real server's side about masq
+// connections). Not modelled: ip_vs_in_icmp (errors from the client's side, schedule_icmp),
 // fragments (IPVS defragments first; here a fragment is accepted unchanged), SCTP, IPv6, sync
 // daemons, application helpers (FTP), persistence engines (--pe sip), the rate estimator (--rate
 // shows zeros), the defense strategies (drop_entry, drop_packet, am_droprate).
@@ -75,7 +76,7 @@ import {
   tcpNextState,
   UDP_STATE_NAME,
 } from './timeouts.js';
-import { IPIP_HLEN, ipipEncap, ipvsDecrementTtl, natRewriteIn, natRewriteOut } from './xmit.js';
+import { IPIP_HLEN, ipipEncap, ipvsDecrementTtl, natIcmpOut, natRewriteIn, natRewriteOut } from './xmit.js';
 
 // ---- sysctls (Documentation/networking/ipvs-sysctl.rst) ----
 
@@ -565,6 +566,58 @@ export class Ipvs implements SchedulerHost {
     ctx.fwd = c.flags[cp]! & CF.FWD_MASK;
     ctx.notrack = (c.flags[cp]! & CF.NFCT) === 0;
     this.connPut(cp, this.world.sim.now);
+    return IpvsVerdict.Rewritten;
+  }
+
+  /**
+   * `ip_vs_out_icmp` + `handle_response_icmp` for an ICMP packet at `l3` (FORWARD, LOCAL_IN,
+   * LOCAL_OUT): an error (destination unreachable, source quench, time exceeded) quoting a client →
+   * real server packet of a masq connection is rewritten to come from the VIP and quote VIP:vport
+   * (Rewritten); anything else is not related (Accept). Fills ctx.conn / fwd / notrack like replyOut.
+   */
+  replyIcmp(h: number, l3: number, ctx: IpvsCtx): IpvsVerdict {
+    ctx.conn = -1;
+    ctx.fwd = -1;
+    ctx.notrack = false;
+    ctx.l3Off = l3;
+    if (this.conns.count === 0) return IpvsVerdict.Accept;
+    const pool = this.world.pool;
+    const u8 = pool.bytesOf(h);
+    if ((rd16(u8, l3 + 6) & 0x3fff) !== 0) return IpvsVerdict.Accept; // fragments: not modelled
+    const end = l3 + rd16(u8, l3 + 2);
+    const ic = l3 + ((u8[l3]! & 0x0f) << 2);
+    if (ic + 8 > end) return IpvsVerdict.Drop; // no ICMP header: NF_DROP
+    const type = u8[ic]!;
+    if (type !== 3 && type !== 4 && type !== 11) return IpvsVerdict.Accept;
+    const q = ic + 8;
+    if (q + 20 > end) return IpvsVerdict.Accept; // "The packet looks wrong, ignore"
+    const qp = u8[q + 9]!;
+    if (qp !== PROTO_TCP && qp !== PROTO_UDP) return IpvsVerdict.Accept;
+    if ((rd16(u8, q + 6) & 0x1fff) !== 0) return IpvsVerdict.Accept;
+    const ql4 = q + ((u8[q]! & 0x0f) << 2);
+    if (ql4 + 4 > end) return IpvsVerdict.Accept;
+    // The quoted header is the client → real server packet: conn_out_get with the header inverted.
+    const c = this.conns;
+    const cp = c.findOut(qp, rd32(u8, q + 16) | 0, rd16(u8, ql4 + 2), rd32(u8, q + 12) | 0, rd16(u8, ql4));
+    if (cp < 0) return IpvsVerdict.Accept;
+    natIcmpOut(u8, l3, q, end, c.vaddr[cp]! | 0, c.vport[cp]!);
+    // ip_vs_out_stats
+    const dest = this.dests[c.dest[cp]!] ?? null;
+    const len = end - l3;
+    if (dest !== null && (dest.flags & DF.AVAILABLE) !== 0) {
+      dest.outPkts++;
+      dest.outBytes += len;
+      const s = dest.svc;
+      if (s !== null) {
+        s.outPkts++;
+        s.outBytes += len;
+      }
+      this.totOutPkts++;
+      this.totOutBytes += len;
+    }
+    ctx.conn = cp;
+    ctx.fwd = c.flags[cp]! & CF.FWD_MASK;
+    ctx.notrack = (c.flags[cp]! & CF.NFCT) === 0;
     return IpvsVerdict.Rewritten;
   }
 

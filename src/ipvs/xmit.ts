@@ -135,3 +135,32 @@ export function drRewriteL2(
   wr32(u8, eth + 8, srcLo);
   wr16(u8, eth + 12, 0x0800);
 }
+
+/**
+ * `ip_vs_nat_icmp` (inout = 1): an ICMP error about a masq connection, quoting the client → real
+ * server packet, leaves with the VIP as its source; the quoted header's destination becomes
+ * VIP:vport. Both IPv4 header checksums and the ICMP checksum are recomputed (the quoted transport
+ * checksum is left as is, as the kernel does). `q` is the quoted IPv4 header, `end` the datagram end.
+ */
+export function natIcmpOut(
+  u8: Uint8Array,
+  l3: number,
+  q: number,
+  end: number,
+  vaddr: number,
+  vport: number,
+): void {
+  const ihl = (u8[l3]! & 0x0f) << 2;
+  const oldSrc = rd32(u8, l3 + IP_SRC) | 0;
+  wr32(u8, l3 + IP_SRC, vaddr);
+  wr16(u8, l3 + IP_CSUM, csumReplace32(rd16(u8, l3 + IP_CSUM), oldSrc, vaddr));
+  const qihl = (u8[q]! & 0x0f) << 2;
+  wr32(u8, q + IP_DST, vaddr);
+  wr16(u8, q + IP_CSUM, 0);
+  wr16(u8, q + IP_CSUM, csumFull(u8, q, qihl));
+  const qp = u8[q + 9]!;
+  if ((qp === PROTO_TCP || qp === PROTO_UDP) && q + qihl + 4 <= end) wr16(u8, q + qihl + 2, vport);
+  const ic = l3 + ihl;
+  wr16(u8, ic + 2, 0);
+  wr16(u8, ic + 2, csumFull(u8, ic, end - ic));
+}

@@ -17,6 +17,7 @@
 // with '.', '\' and octets outside 0x21..0x7e written as `\.`, `\\` and `\DDD`. The root is "".
 // This is not the per-packet hot path: parse allocates Repr objects, but never throws.
 
+import { rd16, rd32, wr16, wr32 } from './bytes.js';
 export const DNS_HEADER_LEN = 12;
 export const DNS_PORT = 53;
 export const DNS_MAX_LABEL_LEN = 63;
@@ -79,23 +80,6 @@ export const DnsBad = Object.freeze({
   RdataLength: 7,
 } as const);
 export type DnsBad = (typeof DnsBad)[keyof typeof DnsBad];
-
-function rd16(u8: Uint8Array, off: number): number {
-  return (u8[off]! << 8) | u8[off + 1]!;
-}
-function rd32(u8: Uint8Array, off: number): number {
-  return ((u8[off]! << 24) | (u8[off + 1]! << 16) | (u8[off + 2]! << 8) | u8[off + 3]!) >>> 0;
-}
-function wr16(u8: Uint8Array, off: number, v: number): void {
-  u8[off] = v >>> 8;
-  u8[off + 1] = v;
-}
-function wr32(u8: Uint8Array, off: number, v: number): void {
-  u8[off] = v >>> 24;
-  u8[off + 1] = v >>> 16;
-  u8[off + 2] = v >>> 8;
-  u8[off + 3] = v;
-}
 
 /** Zero-copy, reusable view of the 12-octet header (RFC 1035 §4.1.1). */
 export class DnsHeaderView {

@@ -11,6 +11,7 @@
 // Invariant: after `checkTcp()` returns `TcpBad.None`, no accessor of a view reset to the same offset
 // reads past `end`, and the option area is a well-formed sequence of (kind, length) items.
 
+import { rd16, rd32, wr16, wr32 } from './bytes.js';
 import { csumReplace16, csumReplace32, fold, pseudoHeaderSum, sumBytes } from './checksum.js';
 
 export const IPPROTO_TCP = 6;
@@ -72,23 +73,6 @@ export const TcpBad = Object.freeze({
   Checksum: 4,
 } as const);
 export type TcpBad = (typeof TcpBad)[keyof typeof TcpBad];
-
-function rd16(u8: Uint8Array, off: number): number {
-  return (u8[off]! << 8) | u8[off + 1]!;
-}
-function rd32(u8: Uint8Array, off: number): number {
-  return ((u8[off]! << 24) | (u8[off + 1]! << 16) | (u8[off + 2]! << 8) | u8[off + 3]!) >>> 0;
-}
-function wr16(u8: Uint8Array, off: number, v: number): void {
-  u8[off] = v >>> 8;
-  u8[off + 1] = v;
-}
-function wr32(u8: Uint8Array, off: number, v: number): void {
-  u8[off] = v >>> 24;
-  u8[off + 1] = v >>> 16;
-  u8[off + 2] = v >>> 8;
-  u8[off + 3] = v;
-}
 
 /** Zero-copy, reusable view of a TCP header. */
 export class TcpView {

@@ -10,6 +10,7 @@
 // Invariant: after `checkUdp()` returns `UdpBad.None`, no accessor of a view reset to the same
 // offset reads past `end`.
 
+import { rd16, wr16 } from './bytes.js';
 import { csumReplace16, csumReplace32, fold, pseudoHeaderSum, sumBytes } from './checksum.js';
 
 export const IPPROTO_UDP = 17;
@@ -30,14 +31,6 @@ export const UdpBad = Object.freeze({
   Checksum: 3,
 } as const);
 export type UdpBad = (typeof UdpBad)[keyof typeof UdpBad];
-
-function rd16(u8: Uint8Array, off: number): number {
-  return (u8[off]! << 8) | u8[off + 1]!;
-}
-function wr16(u8: Uint8Array, off: number, v: number): void {
-  u8[off] = v >>> 8;
-  u8[off + 1] = v;
-}
 
 /** Zero-copy, reusable view of a UDP header. */
 export class UdpView {

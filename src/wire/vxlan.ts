@@ -22,6 +22,7 @@
 //  - Overhead: outer Ethernet 14 + IPv4 20 + UDP 8 + VXLAN 8 = 50 octets (VXLAN_HEADROOM), which is
 //    why a vxlan device on a 1500-octet underlay gets MTU 1450.
 
+import { rd16, wr16, wr32 } from './bytes.js';
 import { csumFull, fold, pseudoHeaderSum, sumBytes } from './checksum.js';
 
 export const VXLAN_HEADER_LEN = 8;
@@ -73,20 +74,6 @@ export const VxlanBad = Object.freeze({
   InnerShort: 10,
 } as const);
 export type VxlanBad = (typeof VxlanBad)[keyof typeof VxlanBad];
-
-function rd16(u8: Uint8Array, off: number): number {
-  return (u8[off]! << 8) | u8[off + 1]!;
-}
-function wr16(u8: Uint8Array, off: number, v: number): void {
-  u8[off] = v >>> 8;
-  u8[off + 1] = v;
-}
-function wr32(u8: Uint8Array, off: number, v: number): void {
-  u8[off] = v >>> 24;
-  u8[off + 1] = v >>> 16;
-  u8[off + 2] = v >>> 8;
-  u8[off + 3] = v;
-}
 
 /** Zero-copy, reusable view of a VXLAN header. */
 export class VxlanView {

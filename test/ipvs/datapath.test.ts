@@ -3,6 +3,7 @@
 // Behaviour follows ip_vs_core.c (ip_vs_in_hook / ip_vs_out_hook at their ip_vs_ops4 priorities),
 // ip_vs_xmit.c (ip_vs_*_send_or_cont) and ip_vs_nfct.c; the recording machine's kernel has no IPVS,
 // so these are not replays.
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCommandLine } from '../../src/control/command.js';
@@ -10,7 +11,7 @@ import type { Namespace } from '../../src/net/namespace.js';
 import type { TcpConn } from '../../src/net/transport/tcp.js';
 import { transportOf } from '../../src/net/transport/transport.js';
 import { World } from '../../src/net/world.js';
-import { loadScenarioFile } from '../../src/scenario/load.js';
+import { loadScenarioFile, loadScenarioText } from '../../src/scenario/load.js';
 import { runScenario } from '../../src/scenario/run.js';
 import { MemorySink, PcapngWriter } from '../../src/trace/pcapng.js';
 import { readPcapng } from '../../src/trace/pcapng-reader.js';
@@ -111,6 +112,27 @@ describe('masquerading director (scenarios/ipvs-masq.yaml)', () => {
   });
 });
 
+describe('ICMP errors from the real server side (ip_vs_out_icmp)', () => {
+  it("a real server's port unreachable for a UDP masq connection reaches the client from the VIP", () => {
+    const text = readFileSync(join(SCENARIOS, 'ipvs-masq.yaml'), 'utf8')
+      .replace(
+        '      sysctl -w net.ipv4.vs.conntrack=1\n',
+        '      ipvsadm -A -u 10.0.0.100:7000 -s rr\n      ipvsadm -a -u 10.0.0.100:7000 -r 192.168.1.12:7001 -m\n',
+      )
+      .replace(/\ntraffic:[\s\S]*$/, '')
+      .concat(
+        '\ntraffic:\n  - { at: 1s, name: closed, from: client, udp: 10.0.0.100:7000, sport: 43001, payload: q }\n',
+        'expect:\n  - { probe: closed, error: port-unreachable, icmp: { type: 3, code: 3, from: 10.0.0.100 } }\n',
+      );
+    const out = runScenario(loadScenarioText(text, 'icmp.yaml'), { check: true });
+    expect(out.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(out.world.pool.leaks()).toEqual([]);
+    expect(
+      runCommandLine({ world: out.world, ns: out.world.namespaces[0]! }, 'ipvsadm -L -n --stats').stdout,
+    ).toMatch(/UDP {2}10\.0\.0\.100:7000 +1 +1 +1 /);
+  });
+});
+
 describe('direct routing (scenarios/ipvs-dr.yaml)', () => {
   const { out, frames } = runWithWire('ipvs-dr.yaml');
   const mac = (ns: string) => {
@@ -204,6 +226,59 @@ describe('tunnelling (VS/TUN), director side', () => {
     world.sim.run({ until: 200_000_000_000 });
     expect(world.frameBalance().inFlight).toBe(world.pool.liveCount);
   });
+});
+
+describe('local client on the director (LOCAL_OUT: ip_vs_local_request4)', () => {
+  for (const conntrack of [0, 1]) {
+    it(`conntrack=${conntrack}: a socket in the director reaches the real server through the VIP; replies return to it from the VIP`, () => {
+      const world = new World({ seed: 9, check: true });
+      const lb = world.addNamespace('lb');
+      const rs = world.addNamespace('rs');
+      sh(
+        world,
+        lb,
+        `ip link set lo up
+         ip link add eth1 type veth peer name eth0 netns rs
+         ip addr add 10.0.0.100/32 dev lo
+         ip addr add 192.168.1.1/24 dev eth1
+         ip link set eth1 up
+         sysctl -w net.ipv4.vs.conntrack=${conntrack}
+         ipvsadm -A -t 10.0.0.100:80 -s rr
+         ipvsadm -a -t 10.0.0.100:80 -r 192.168.1.2:8080 -m`,
+      );
+      sh(
+        world,
+        rs,
+        'ip addr add 192.168.1.2/24 dev eth0\nip link set eth0 up\nip route add default via 192.168.1.1',
+      );
+      const seenBy: string[] = [];
+      transportOf(rs).tcp.listen(0, 8080, 4, (c) => {
+        seenBy.push(`${ipv4ToString(c.raddr)} -> ${ipv4ToString(c.laddr)}:${c.lport}`);
+        return {
+          onData: (cc) => cc.send(new Uint8Array([7]), 0, 1),
+        };
+      });
+      const ev = { connected: false, got: 0 };
+      const c = transportOf(lb).tcp.connect(ip('10.0.0.100'), 80, {
+        onConnected: (cc) => {
+          ev.connected = true;
+          cc.send(new Uint8Array([1, 2]), 0, 2);
+        },
+        onData: (_c, _u, _o, len) => {
+          ev.got += len;
+        },
+      }) as TcpConn;
+      world.sim.run({ until: 2_000_000_000 });
+      expect(ev.connected).toBe(true);
+      expect(ev.got).toBe(1);
+      expect(ipv4ToString(c.raddr)).toBe('10.0.0.100');
+      // the socket's source is the VIP itself (route to a local address); IPVS keeps it
+      expect(seenBy).toEqual(['10.0.0.100 -> 192.168.1.2:8080']);
+      expect(runCommandLine({ world, ns: lb }, 'ipvsadm -L -n -c').stdout).toContain(
+        'ESTABLISHED 10.0.0.100:',
+      );
+    });
+  }
 });
 
 describe('idle timeout (900 s, TCP ESTABLISHED) through real TCP', () => {

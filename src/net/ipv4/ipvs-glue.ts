@@ -26,8 +26,9 @@
 //                on top of IPVS's DNAT (Docker's ingress relies on this) and the real server's replies
 //                are found as the connection's reply direction.
 //
-// Not modelled: ICMP errors related to IPVS connections (ip_vs_in_icmp / ip_vs_out_icmp: they pass
-// unchanged), the pkt_type check of ip_vs_in_hook (only unicast to a local address reaches it here),
+// ICMP errors from the real servers' side about masq connections are rewritten (ip_vs_out_icmp →
+// Ipvs.replyIcmp). Not modelled: errors from the client's side (ip_vs_in_icmp, ip_vs_forward_icmp: they
+// pass unchanged), the pkt_type check of ip_vs_in_hook (only unicast to a local address reaches it here),
 // snat_reroute (ip_route_me_harder after the reply rewrite: routing here is by destination only), PMTU
 // handling for tunnelled packets, and the `local` variants of the xmit functions for a tunnelled real
 // server that is a local address.
@@ -70,9 +71,13 @@ export class IpvsHooks implements IpvsNfHook {
     const pool = this.ns.world.pool;
     const h = ctx.h;
     if (pool.ipvs[h] !== 0 || !this.ipvs.active) return Verdict.Accept;
-    if (ctx.proto === IPPROTO_ICMP) return Verdict.Accept; // ip_vs_out_icmp: not modelled
     const ic = this.ictx;
-    const v = this.ipvs.replyOut(h, ctx.l3Off, ic);
+    // ip_vs_out_icmp for ICMP; handle_response for TCP/UDP
+    const v =
+      ctx.proto === IPPROTO_ICMP
+        ? this.ipvs.replyIcmp(h, ctx.l3Off, ic)
+        : this.ipvs.replyOut(h, ctx.l3Off, ic);
+    if (v === IpvsVerdict.Drop) return Verdict.Drop;
     if (v === IpvsVerdict.Accept) return Verdict.Accept;
     if (v === IpvsVerdict.DropIcmpPortUnreach) {
       // nat_icmp_send: a real server's packet with no connection entry
