@@ -44,6 +44,13 @@
 //
 // Times must be finite numbers (the simulator enforces integer ns >= now); the queue itself accepts any
 // order of pushes, including times earlier than the last pop.
+//
+// No float crosses a call: a time past 2^30 ns is not a small integer, so V8 boxes it into a fresh
+// HeapNumber whenever it is passed to (or returned from) a function it does not inline. Hot callers
+// store the time in the `t` register and call `pushT`/`postT`; internal helpers take a slot and read
+// its time from rowF; the run loop sets `horizon` once and pops with `popDueInto` (a boolean) instead
+// of comparing `peekTime()`'s result. `postT` returns nothing, so no id is boxed either (ids are
+// gen·2^26 + slot, past 2^31 once a slot's generation grew).
 
 /** The popped event, written into a caller-owned record so popping allocates nothing. */
 export class EventRecord {
@@ -117,6 +124,10 @@ export class EventQueue {
   private readonly calendarAbove: number;
   private readonly bucketSize: number;
   private readonly purgeAbove: number;
+  /** Time register read by `pushT`/`postT` (a double field: writing it allocates nothing). */
+  t = Number.NaN;
+  /** `popDueInto` leaves events later than this in place. */
+  horizon = Number.POSITIVE_INFINITY;
 
   constructor(options: EventQueueOptions = {}) {
     const cap = Math.max(4, Math.min(SLOT_SPACE, options.initialCapacity ?? 1024));
@@ -150,6 +161,24 @@ export class EventQueue {
    * stored truncated to those widths). Equal times pop in push order.
    */
   push(timeNs: number, kind: number, target: number, arg: number): number {
+    this.t = timeNs;
+    return this.pushT(kind, target, arg);
+  }
+
+  /** `push` at the time held in the `t` register. */
+  pushT(kind: number, target: number, arg: number): number {
+    const slot = this.insertT(kind, target, arg);
+    return this.rowI[4 * slot + 3]! * SLOT_SPACE + slot;
+  }
+
+  /** `push` at the time held in `t`, for events never cancelled: no id is made. */
+  postT(kind: number, target: number, arg: number): void {
+    this.insertT(kind, target, arg);
+  }
+
+  /** Inserts an event at time `t`; returns its slot. */
+  private insertT(kind: number, target: number, arg: number): number {
+    const timeNs = this.t;
     let slot: number;
     if (this.freeLen > 0) slot = this.free[--this.freeLen]!;
     else {
@@ -167,14 +196,13 @@ export class EventQueue {
     const gen = (rowI[r + 3]! + 1) & GEN_MASK; // even (free) → odd (pending)
     rowI[r + 3] = gen;
     this.count++;
-    const id = gen * SLOT_SPACE + slot;
     const b = Math.floor((timeNs - this.base) * this.invW);
     if (b <= this.cur) {
       if (this.holeAtTop) {
         this.holeAtTop = false;
-        this.sink(0, timeNs, slot, this.hLen);
+        this.sink(0, slot, this.hLen);
       } else {
-        this.heapPushFresh(slot, timeNs);
+        this.heapPushFresh(slot);
         if (this.hLen > this.bottomLimit) this.rebuildAll();
       }
     } else if (b < this.nb) {
@@ -182,9 +210,9 @@ export class EventQueue {
       this.heads[b] = slot;
       if (++this.bucketCount > this.bucketLimit) this.rebuildAll();
     } else {
-      this.topPush(slot, timeNs);
+      this.topPush(slot);
     }
-    return id;
+    return slot;
   }
 
   /** Cancels a pending event; false if it already ran, was cancelled, or the id is unknown. */
@@ -216,12 +244,25 @@ export class EventQueue {
 
   /** Removes the earliest event into `out`; false (and `out` untouched) when the queue is empty. */
   popInto(out: EventRecord): boolean {
+    const h = this.horizon;
+    this.horizon = Number.POSITIVE_INFINITY;
+    const r = this.popDueInto(out);
+    this.horizon = h;
+    return r;
+  }
+
+  /**
+   * Removes the earliest event into `out` if its time is <= `horizon`; false (and `out` untouched)
+   * when the queue is empty (`size` 0) or the earliest event is later.
+   */
+  popDueInto(out: EventRecord): boolean {
     if (this.count === 0) return false;
     this.settle();
     for (;;) {
       if (this.hLen === 0 && !this.refill()) return false;
       const slot = this.hSlot[0]!;
       const t = this.hTime[0]!;
+      if (t > this.horizon) return false;
       const rowI = this.rowI;
       const r = 4 * slot;
       const gen = rowI[r + 3]!;
@@ -284,8 +325,9 @@ export class EventQueue {
   }
 
   /** Sift-up of a freshly pushed event: its seq is the largest, so an equal parent time stops it. */
-  private heapPushFresh(slot: number, t: number): void {
+  private heapPushFresh(slot: number): void {
     if (this.hLen + 1 >= this.hTime.length) this.growHeap(); // sink may read one past the end
+    const t = this.rowF[2 * slot]!;
     const hTime = this.hTime;
     const hSlot = this.hSlot;
     let i = this.hLen++;
@@ -316,14 +358,15 @@ export class EventQueue {
 
   private removeTop(): void {
     const n = --this.hLen;
-    if (n > 0) this.sink(0, this.hTime[n]!, this.hSlot[n]!, n);
+    if (n > 0) this.sink(0, this.hSlot[n]!, n);
   }
 
-  /** Places (t, slot) at hole i or below, keeping the heap order by (time, seq) over [0, n). */
-  private sink(hole: number, t: number, slot: number, n: number): void {
+  /** Places slot's event at hole i or below, keeping the heap order by (time, seq) over [0, n). */
+  private sink(hole: number, slot: number, n: number): void {
     const hTime = this.hTime;
     const hSlot = this.hSlot;
     const rowF = this.rowF;
+    const t = rowF[2 * slot]!;
     const half = n >> 1;
     let i = hole;
     while (i < half) {
@@ -349,10 +392,11 @@ export class EventQueue {
   /** Floyd's bottom-up heap construction over the first hLen entries. */
   private heapify(): void {
     const n = this.hLen;
-    for (let i = (n >> 1) - 1; i >= 0; i--) this.sink(i, this.hTime[i]!, this.hSlot[i]!, n);
+    for (let i = (n >> 1) - 1; i >= 0; i--) this.sink(i, this.hSlot[i]!, n);
   }
 
-  private topPush(slot: number, t: number): void {
+  private topPush(slot: number): void {
+    const t = this.rowF[2 * slot]!;
     if (this.topLen === this.top.length) this.top = growI32(this.top, this.top.length * 2);
     this.top[this.topLen++] = slot;
     if (t < this.topMin) this.topMin = t;
@@ -407,11 +451,11 @@ export class EventQueue {
   /** Gathers every pending entry into the top, then rebuilds (size change, drift, or purge). */
   private rebuildAll(): void {
     this.settle();
-    for (let i = 0; i < this.hLen; i++) this.topPush(this.hSlot[i]!, this.hTime[i]!);
+    for (let i = 0; i < this.hLen; i++) this.topPush(this.hSlot[i]!);
     this.hLen = 0;
     if (this.bucketCount > 0) {
       for (let b = this.cur + 1; b < this.nb; b++) {
-        for (let s = this.heads[b]!; s !== -1; s = this.next[s]!) this.topPush(s, this.rowF[2 * s]!);
+        for (let s = this.heads[b]!; s !== -1; s = this.next[s]!) this.topPush(s);
         this.heads[b] = -1;
       }
       this.bucketCount = 0;

@@ -50,7 +50,7 @@ export class LinkDirection {
     const world = this.world;
     const now = world.sim.now;
     if (this.rateBps <= 0) {
-      world.deliverAt(now + this.delayNs, this.toDev, h);
+      world.deliverAfter(this.delayNs, this.toDev, h);
       return;
     }
     // Expire frames whose serialisation finished.
@@ -69,7 +69,7 @@ export class LinkDirection {
     this.busyUntil = done;
     this.finish[(this.head + this.count) % this.finish.length] = done;
     this.count++;
-    world.deliverAt(done + this.delayNs, this.toDev, h);
+    world.deliverAfter(done - now + this.delayNs, this.toDev, h);
   }
 
   /** Frames currently queued or being serialised. */

@@ -194,7 +194,15 @@ export class World {
 
   /** Schedules frame `h` to arrive at device `devId` at time `t`. */
   deliverAt(t: number, devId: number, h: number): void {
-    this.sim.at(t, this.K.deliver, devId, h);
+    this.sim.post(t - this.sim.now, this.K.deliver, devId, h);
+  }
+
+  /**
+   * Schedules frame `h` to arrive at device `devId` `delayNs` from now (the hot path: a small integer
+   * delay is passed instead of an absolute time, which V8 would box, and no event id is made).
+   */
+  deliverAfter(delayNs: number, devId: number, h: number): void {
+    this.sim.post(delayNs, this.K.deliver, devId, h);
   }
 
   /** The frame reached its destination (a socket, an application, a sink device). */

@@ -21,6 +21,6 @@ export class Loopback extends Device {
 
   protected transmit(h: number): void {
     const w = this.world;
-    w.deliverAt(w.sim.now, this.id, h);
+    w.deliverAfter(0, this.id, h);
   }
 }
