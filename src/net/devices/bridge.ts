@@ -151,7 +151,6 @@ export class BridgePort implements RxHandler {
     }
     const dstHi = macReadHi(u8, off);
     const dstLo = macReadLo(u8, off);
-    const now = w.sim.now;
     // is_link_local_ether_addr: 01:80:c2:00:00:0X.
     if (dstHi === 0x0180 && (dstLo & 0xfffffff0) === 0xc2000000) {
       const low = dstLo & 0xf;
@@ -169,7 +168,7 @@ export class BridgePort implements RxHandler {
           br.noLinklocalLearn === 0 &&
           (st === PortState.Learning || st === PortState.Forwarding)
         ) {
-          br.learned(br.fdb.learn(srcHi, srcLo, 0, this.portNo, now), now);
+          br.learned(br.fdb.learnNow(srcHi, srcLo | 0, 0, this.portNo));
         }
         return RxResult.Pass;
       }
@@ -209,7 +208,8 @@ export class BridgePort implements RxHandler {
     const dstHi = macReadHi(u8, off);
     const dstLo = macReadLo(u8, off);
     // "insert into forwarding database after filtering to avoid spoofing".
-    if (this.flags & PortFlag.Learning) br.learned(br.fdb.learn(srcHi, srcLo, 0, this.portNo, now), now);
+    // int32 low word, no time argument: nothing is boxed (fdb.ts).
+    if (this.flags & PortFlag.Learning) br.learned(br.fdb.learnNow(srcHi, srcLo | 0, 0, this.portNo));
     const promisc = br.promisc;
     let localRcv = promisc;
     let pktType = PKT_UNICAST;
@@ -224,7 +224,7 @@ export class BridgePort implements RxHandler {
     }
     if (pktType === PKT_UNICAST) {
       const fdb = br.fdb;
-      const slot = fdb.lookup(dstHi, dstLo, 0, now);
+      const slot = fdb.lookupNow(dstHi, dstLo | 0, 0);
       if (slot >= 0) {
         if (fdb.flags[slot]! & FdbFlag.Local) {
           br.passUp(h);
@@ -336,7 +336,7 @@ export class BridgeDevice extends Device {
   constructor(world: World, ns: Namespace, name: string, opts: Partial<BridgeOptions> = {}) {
     super(world, ns, name);
     this.opts = { ...DEFAULT_BRIDGE_OPTIONS, ...opts };
-    this.fdb = new Fdb(64, this.opts.ageingCs * CS_NS);
+    this.fdb = new Fdb(64, this.opts.ageingCs * CS_NS, world.sim);
     this.groupFwdMask = this.opts.groupFwdMask;
     this.noLinklocalLearn = this.opts.noLinklocalLearn;
     this.gcKind = gcKind(world);
@@ -396,7 +396,7 @@ export class BridgeDevice extends Device {
       this.flood(h, dstHi === 0xffff && dstLo === 0xffffffff ? PKT_BROADCAST : PKT_MULTICAST, false, null);
       return;
     }
-    const slot = this.fdb.lookup(dstHi, dstLo, 0, w.sim.now);
+    const slot = this.fdb.lookupNow(dstHi, dstLo | 0, 0);
     if (slot >= 0) this.forward(this.portByNo[this.fdb.port[slot]!] ?? null, h, false, null);
     else this.flood(h, PKT_UNICAST, false, null);
   }
@@ -660,7 +660,7 @@ export class BridgeDevice extends Device {
   }
 
   /** After fdb.learn: keep the cleanup event armed once a dynamic entry exists. */
-  learned(r: Learn, now: number): void {
+  learned(r: Learn, now: number = this.world.sim.now): void {
     if (r === Learn.Created && this.gcAt === Number.POSITIVE_INFINITY) this.armGc(now + this.fdb.ageingNs);
   }
 

@@ -14,7 +14,17 @@
 // deletes it. The owner (BridgeDevice) schedules one cleanup event at the earliest expiry
 // (`nextExpiry`), as `br_fdb_cleanup` re-arms its delayed work.
 //
-// Lookup, learn and delete allocate nothing and use no strings.
+// Lookup, learn and delete allocate nothing and use no strings. The per-frame entry points
+// (`learnNow`, `lookupNow`) take no time argument (they read the owner's clock) and accept the low MAC
+// word as int32 (`lo | 0`): V8 boxes a float — a time past 2^30 ns, a u32 past 2^31 — passed to a
+// function it does not inline.
+
+/** Where the per-frame entry points read the current time (the Simulator). */
+export interface FdbClock {
+  readonly now: number;
+}
+
+const STOPPED: FdbClock = Object.freeze({ now: 0 });
 
 /** Entry flags (cf. BR_FDB_* bits in include/net/bridge... br_private.h). */
 export const FdbFlag = {
@@ -74,7 +84,11 @@ export class Fdb {
   /** Hold time in ns (the bridge's `ageing_time`); 0 disables learning and ages every dynamic entry. */
   ageingNs: number;
 
-  constructor(capacityPow2 = 64, ageingNs = 300e9) {
+  constructor(
+    capacityPow2 = 64,
+    ageingNs = 300e9,
+    private readonly clock: FdbClock = STOPPED,
+  ) {
     let cap = 8;
     while (cap < capacityPow2) cap *= 2;
     this.mask = cap - 1;
@@ -106,11 +120,12 @@ export class Fdb {
   find(hi: number, lo: number, vid: number): number {
     const mask = this.mask;
     const st = this.slotState;
+    const lo32 = lo >>> 0; // callers may pass it as int32
     let i = Fdb.hash(hi, lo, vid) & mask;
     for (;;) {
       const s = st[i]!;
       if (s === EMPTY) return -1;
-      if (s === USED && this.macLo[i] === lo && this.macHi[i] === hi && this.vlan[i] === vid) return i;
+      if (s === USED && this.macLo[i] === lo32 && this.macHi[i] === hi && this.vlan[i] === vid) return i;
       i = (i + 1) & mask;
     }
   }
@@ -125,6 +140,32 @@ export class Fdb {
     const i = this.find(hi, lo, vid);
     if (i < 0 || this.expired(i, now)) return -1;
     return i;
+  }
+
+  /** `lookup` at the clock's time, `lo` as int32 or u32 (the per-frame path). */
+  lookupNow(hi: number, lo: number, vid: number): number {
+    const i = this.find(hi, lo, vid);
+    if (i < 0) return -1;
+    if ((this.flags[i]! & FdbFlag.Static) === 0 && this.updated[i]! + this.ageingNs <= this.clock.now)
+      return -1;
+    return i;
+  }
+
+  /** `learn` at the clock's time, `lo` as int32 or u32 (the per-frame path). */
+  learnNow(hi: number, lo: number, vid: number, inPort: number): Learn {
+    if (this.ageingNs === 0) return Learn.None;
+    const i = this.find(hi, lo, vid);
+    if (i >= 0) {
+      const f = this.flags[i]!;
+      if (f & FdbFlag.Local) return Learn.OwnAddress;
+      this.updated[i] = this.clock.now;
+      if (this.port[i] !== inPort && (f & FdbFlag.Sticky) === 0) {
+        this.port[i] = inPort;
+        return Learn.Moved;
+      }
+      return Learn.Refreshed;
+    }
+    return this.insert(hi, lo >>> 0, vid, inPort, 0, this.clock.now) >= 0 ? Learn.Created : Learn.None;
   }
 
   /**

@@ -122,9 +122,13 @@ export class AddrTable {
     if (this.byDev.delete(devId)) this.generation++;
   }
 
-  /** Is `addr` one of the namespace's interface addresses (`inet_lookup_ifaddr`)? */
+  /**
+   * Is `addr` one of the namespace's interface addresses (`inet_lookup_ifaddr`)? `addr` as u32 or
+   * int32 (the hot path passes int32, which V8 never boxes).
+   */
   isIfAddr(addr: number): boolean {
-    for (const list of this.byDev.values()) for (const a of list) if (a.local === addr) return true;
+    const a32 = addr >>> 0;
+    for (const list of this.byDev.values()) for (const a of list) if (a.local === a32) return true;
     return false;
   }
 

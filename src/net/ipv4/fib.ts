@@ -140,15 +140,17 @@ class PrefixHash {
     return Math.imul(key, 0x9e3779b1) >>> this.shift;
   }
 
+  /** `key` as u32 or int32 (lookups pass int32, which V8 never boxes). */
   get(key: number): number {
     const vals = this.vals;
     const keys = this.keys;
     const m = vals.length - 1;
+    const k = key >>> 0;
     let i = Math.imul(key, 0x9e3779b1) >>> this.shift;
     for (;;) {
       const v = vals[i]!;
       if (v === EMPTY) return EMPTY;
-      if (keys[i] === key) return v;
+      if (keys[i] === k) return v;
       i = (i + 1) & m;
     }
   }
@@ -395,7 +397,7 @@ export class Fib {
     const hashes = t.hashes;
     for (let i = 0; i < plens.length; i++) {
       const p = plens[i]!;
-      const key = p === 0 ? 0 : (addr & (0xffffffff << (32 - p))) >>> 0;
+      const key = p === 0 ? 0 : addr & (0xffffffff << (32 - p)); // int32: not boxed into get()
       const r = hashes[p]!.get(key);
       if (r !== EMPTY) return r;
     }
@@ -407,7 +409,8 @@ export class Fib {
    * or -1 when nothing matches (the caller maps that to -ENETUNREACH). A `throw` route continues with
    * the next table.
    */
-  lookup(addr: number): number {
+  lookup(addrIn: number): number {
+    const addr = addrIn | 0; // u32 or int32; int32 from here on, so no call boxes it
     const local = this.tables.get(RT_TABLE.Local);
     if (local !== undefined) {
       const r = this.lookupTable(local, addr);

@@ -149,14 +149,15 @@ export class NeighTable {
     return (Math.imul(addr ^ Math.imul(devId, 0x85ebca6b), 0x9e3779b1) >>> 0) & (this.hVal.length - 1);
   }
 
-  /** The entry for (device, address), or -1 (`neigh_lookup`). */
+  /** The entry for (device, address), or -1 (`neigh_lookup`). `addr` as u32 or int32 (not boxed). */
   lookup(devId: number, addr: number): number {
     const m = this.hVal.length - 1;
+    const a = addr >>> 0;
     let i = this.slot(devId, addr);
     for (;;) {
       const v = this.hVal[i]!;
       if (v === EMPTY) return EMPTY;
-      if (this.hKeyDev[i] === devId && this.hKeyAddr[i] === addr) return v;
+      if (this.hKeyDev[i] === devId && this.hKeyAddr[i] === a) return v;
       i = (i + 1) & m;
     }
   }

@@ -68,6 +68,7 @@ import {
   jiffiesOf,
   msecsToJiffies,
 } from './icmp-ratelimit.js';
+import { IpIdents } from './ip-idents.js';
 import { NeighParms, NeighTable } from './neighbour.js';
 import { PmtuCache } from './pmtu.js';
 import './netfilter-glue.js';
@@ -220,8 +221,8 @@ export class Ipv4Stack implements L3Handler {
   private readonly rng: Rng;
   private readonly out = new OutRoute();
   private readonly out2 = new OutRoute();
-  /** Per-bucket IP identification counters (`ip_idents`). */
-  private readonly idents = new Uint16Array(2048);
+  /** IP identification for non-DF packets (`ip_idents_reserve`, ip-idents.ts). */
+  private readonly idents: IpIdents;
   /** pkt_type of the packet being received (for `icmp_send`'s "no errors about broadcasts"). */
   private curPktType: PktType = PktType.Host;
   /** Receiving device id of the packet being received, -1 for local output. */
@@ -275,7 +276,7 @@ export class Ipv4Stack implements L3Handler {
     this.rng = this.world.sim.rng.stream(`ipv4:${ns.name}`);
     this.icmpRng = this.world.sim.rng.stream(`icmp:${ns.name}`);
     this.defrag = new Defrag(this, ns.id);
-    for (let i = 0; i < this.idents.length; i++) this.idents[i] = this.rng.u32() & 0xffff;
+    this.idents = new IpIdents(this.world, this.world.sim.rng.stream(`ip-id-key:${ns.name}`));
     this.neigh = new NeighTable(this);
     this.arp = new Arp(this);
     this.watchSysctls();
@@ -602,11 +603,13 @@ export class Ipv4Stack implements L3Handler {
       w.drop(h, Drop.NotDeliverable, dev.id);
       return;
     }
+    // Addresses cross calls as int32 (`| 0`): V8 boxes a u32 past 2^31 (172.17.x.x) passed to a
+    // function it does not inline. Callees accept either form.
     const fib = this.fib;
-    const r = fib.lookup(dst);
+    const r = fib.lookup(dst | 0);
     const type = r >= 0 ? fib.type[r]! : RTN.Unspec;
     if (type === RTN.Broadcast) {
-      const bad = this.validateSource(dev, src);
+      const bad = this.validateSource(dev, src | 0);
       if (bad !== 0) {
         w.drop(h, bad, dev.id);
         return;
@@ -615,7 +618,7 @@ export class Ipv4Stack implements L3Handler {
       return;
     }
     if (type === RTN.Local) {
-      const bad = this.validateSource(dev, src);
+      const bad = this.validateSource(dev, src | 0);
       if (bad !== 0) {
         w.drop(h, bad, dev.id);
         return;
@@ -635,7 +638,7 @@ export class Ipv4Stack implements L3Handler {
       return;
     }
     // __mkroute_input: fib_validate_source (rp_filter) for forwarded packets.
-    const bad = this.validateSource(dev, src);
+    const bad = this.validateSource(dev, src | 0);
     if (bad !== 0) {
       w.drop(h, bad, dev.id);
       return;
@@ -648,6 +651,7 @@ export class Ipv4Stack implements L3Handler {
    * rp_filter 0: only a local source address is refused (unless accept_local). 1 (strict): the
    * reverse route must leave through the receiving device. 2 (loose): any unicast reverse route.
    */
+  /** `src` as int32 or u32. */
   private validateSource(dev: Device, src: number): Drop | 0 {
     const rpf = this.rpFilter(dev.id);
     const fib = this.fib;
@@ -787,7 +791,7 @@ export class Ipv4Stack implements L3Handler {
     if (!this.postRouting(h, outDev.id)) return;
     const dst = rd32(u8, off + 16);
     const gw = fib.gw[r]!;
-    this.finishOutput(outDev, h, gw !== 0 ? gw : dst, false, mtu);
+    this.finishOutput(outDev, h, (gw !== 0 ? gw : dst) | 0, false, mtu);
   }
 
   /**
@@ -823,12 +827,15 @@ export class Ipv4Stack implements L3Handler {
   // ==== output =====================================================================================
   /**
    * `ip_route_output_key`: routes a locally generated packet. Fills `out`; returns 0 or a negative
-   * errno. `src` 0 = choose; `oifDevId` -1 = any device (only used for limited broadcast).
+   * errno. `src` 0 = choose; `oifDevId` -1 = any device (only used for limited broadcast). Addresses
+   * as u32 or int32 (the hot path passes `| 0`, which V8 never boxes); `out` holds u32.
    */
-  routeOutput(dst: number, src: number, oifDevId: number, out: OutRoute): number {
+  routeOutput(dstIn: number, srcIn: number, oifDevId: number, out: OutRoute): number {
     const fib = this.fib;
     const w = this.world;
-    if (src !== 0 && !this.anySrc && !this.addrs.isIfAddr(src) && !this.isLocalAddr(src))
+    const dst = dstIn >>> 0;
+    const src = srcIn >>> 0;
+    if (src !== 0 && !this.anySrc && !this.addrs.isIfAddr(srcIn | 0) && !this.isLocalAddr(src))
       if (dst === 0xffffffff && oifDevId >= 0) {
         const dev = w.devices[oifDevId]!;
         out.routeId = -1;
@@ -839,7 +846,7 @@ export class Ipv4Stack implements L3Handler {
         out.mtu = dev.mtu;
         return 0;
       }
-    const r = fib.lookup(dst);
+    const r = fib.lookup(dstIn | 0);
     if (r < 0) return ERR.ENETUNREACH;
     const type = fib.type[r]!;
     out.routeId = r;
@@ -910,12 +917,9 @@ export class Ipv4Stack implements L3Handler {
     return { mtu: this.pmtu.pmtu(e), locked: this.pmtu.locked(e), expiresS: Math.floor(left / HZ) };
   }
 
-  /** `ip_select_ident` for a packet that may be fragmented: per-(src, dst, proto) counters. */
+  /** `__ip_select_ident` for a packet that may be fragmented (`ip_idents_reserve`, ip-idents.ts). */
   private selectIdent(src: number, dst: number, proto: number): number {
-    const b = (Math.imul(dst ^ Math.imul(src, 0x9e3779b1) ^ proto, 0x85ebca6b) >>> 21) & 2047;
-    const id = this.idents[b]!;
-    this.idents[b] = (id + 1) & 0xffff;
-    return id;
+    return this.idents.select(src, dst, proto);
   }
 
   /** `ip_local_out` for transports; see the file header for the contract. */
@@ -943,7 +947,7 @@ export class Ipv4Stack implements L3Handler {
     const src = rd32(u8, off + 12);
     const dst = rd32(u8, off + 16);
     const out = this.out;
-    const err = this.routeOutput(dst, src, -1, out);
+    const err = this.routeOutput(dst | 0, src | 0, -1, out);
     if (err !== 0) {
       if (pool.traceId[h]! >= 0) explainOutputError(this, h, err);
       w.drop(
@@ -1007,13 +1011,14 @@ export class Ipv4Stack implements L3Handler {
       }
     }
     if (!this.postRouting(h, dev.id)) return 0;
-    this.finishOutput(dev, h, out.nexthop, out.type === RTN.Broadcast, mtu);
+    this.finishOutput(dev, h, out.nexthop | 0, out.type === RTN.Broadcast, mtu);
     return 0;
   }
 
   /**
    * `ip_finish_output`: fragments to `mtu` when needed (`ip_skb_dst_mtu`: the path MTU for local
-   * packets, the device MTU when forwarding), then neighbour output (or broadcast).
+   * packets, the device MTU when forwarding), then neighbour output (or broadcast). `nexthop` as
+   * int32 or u32.
    */
   private finishOutput(dev: Device, h: number, nexthop: number, broadcast: boolean, mtu: number): void {
     const pool = this.world.pool;
@@ -1028,10 +1033,10 @@ export class Ipv4Stack implements L3Handler {
   /** `ip_finish_output2` → `neigh_output`. */
   private neighOutput(dev: Device, h: number, nexthop: number): void {
     const neigh = this.neigh;
-    let n = neigh.lookup(dev.id, nexthop);
-    if (n < 0) n = neigh.create(dev, nexthop);
-    if (this.world.pool.traceId[h]! >= 0) explainNeighbour(this, h, dev, n, nexthop);
-    if (neigh.eventSend(n, h)) this.xmitTo(dev, h, neigh.macHi[n]!, neigh.macLo[n]!);
+    let n = neigh.lookup(dev.id, nexthop | 0);
+    if (n < 0) n = neigh.create(dev, nexthop >>> 0);
+    if (this.world.pool.traceId[h]! >= 0) explainNeighbour(this, h, dev, n, nexthop >>> 0);
+    if (neigh.eventSend(n, h)) this.xmitTo(dev, h, neigh.macHi[n]!, neigh.macLo[n]! | 0);
   }
 
   /** Transmits a frame that waited for entry `n` (called by the neighbour table). */
@@ -1039,10 +1044,13 @@ export class Ipv4Stack implements L3Handler {
     const neigh = this.neigh;
     const dev = this.world.devices[neigh.devId[n]!]!;
     if (this.world.pool.traceId[h]! >= 0) explainNeighbourResolved(this, h, n);
-    this.xmitTo(dev, h, neigh.macHi[n]!, neigh.macLo[n]!);
+    this.xmitTo(dev, h, neigh.macHi[n]!, neigh.macLo[n]! | 0);
   }
 
-  /** Pushes the Ethernet header (`neigh_hh_output` / `eth_header`) and hands the frame to `dev`. */
+  /**
+   * Pushes the Ethernet header (`neigh_hh_output` / `eth_header`) and hands the frame to `dev`. `dLo`
+   * as int32 or u32 (the bytes written are the same).
+   */
   private xmitTo(dev: Device, h: number, dHi: number, dLo: number): void {
     const w = this.world;
     const pool = w.pool;
@@ -1053,7 +1061,7 @@ export class Ipv4Stack implements L3Handler {
     const u8 = pool.bytesOf(h);
     const e = pool.start[h]!;
     macWrite(u8, e, dHi, dLo);
-    macWrite(u8, e + 6, dev.macHi, dev.macLo);
+    macWrite(u8, e + 6, dev.macHi, dev.macLo | 0);
     wr16(u8, e + 12, ETH_P_IP);
     dev.xmit(h);
   }
