@@ -141,7 +141,9 @@ export class PingProbe implements App, TimerTarget, PingSocket {
     const ttl = this.opts.ttl ?? this.ctx.ns.sysctl.getInt('net.ipv4.ip_default_ttl');
     // DF: `-M do` always; WANT when the packet fits the route MTU (else the stack fragments).
     let df = this.opts.df ?? true;
-    if (this.opts.df === undefined) {
+    // inet_create: a socket starts with IP_PMTUDISC_DONT when net.ipv4.ip_no_pmtu_disc is set.
+    if (this.opts.df === undefined && stackOf(this.ctx.ns).noPmtuDisc !== 0) df = false;
+    else if (this.opts.df === undefined) {
       const out = { routeId: -1, type: 0, devId: -1, src: 0, nexthop: 0, mtu: 0 };
       if (stackOf(this.ctx.ns).routeOutput(this.opts.dstAddr, 0, -1, out) === 0) df = total <= out.mtu;
     }

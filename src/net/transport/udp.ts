@@ -17,13 +17,14 @@
 // ICMP errors (`__udp4_lib_err`): the quoted datagram finds its socket by the same lookup with the
 // addresses reversed. Like Linux, a socket hears of an error only with IP_RECVERR (`recvErr`) or,
 // without it, when the error is hard (`icmp_err_convert[].fatal`) and the socket is connected.
-// Frag-needed updates nothing here (no PMTU cache) and is reported as EMSGSIZE unless IP_PMTUDISC_DONT.
+// Frag-needed is reported as EMSGSIZE unless IP_PMTUDISC_DONT; the IPv4 stack updates its PMTU cache
+// for the quoted destination (ipv4_sk_update_pmtu), which later sends see through routeOutput's MTU.
 
 import type { Rng } from '../../core/rng.js';
+import { explainUdpLookup, traceSent } from '../../trace/points.js';
 import { rd16, rd32, wr16, wr32 } from '../../wire/bytes.js';
 import { checkUdp, setUdpChecksum, UDP_HEADER_LEN, UdpBad, udpChecksumVerifies } from '../../wire/udp.js';
 import type { Device } from '../device.js';
-import { explainUdpLookup, traceSent } from '../../trace/points.js';
 import { Drop } from '../drop-reason.js';
 import type { Namespace } from '../namespace.js';
 import type { World } from '../world.js';
@@ -103,7 +104,10 @@ export class UdpSocket {
   ) {
     this.ttl = opts.ttl ?? 0;
     this.tos = opts.tos ?? 0;
-    this.pmtudisc = opts.pmtudisc ?? PmtuDisc.Want;
+    // inet_create: IP_PMTUDISC_DONT when net.ipv4.ip_no_pmtu_disc is set, else IP_PMTUDISC_WANT.
+    this.pmtudisc =
+      opts.pmtudisc ??
+      (table.ns.sysctl.getInt('net.ipv4.ip_no_pmtu_disc') !== 0 ? PmtuDisc.Dont : PmtuDisc.Want);
     this.recvErr = opts.recvErr ?? false;
   }
 

@@ -9,6 +9,8 @@ import { runCommandLine } from '../../../src/control/command.js';
 import { Drop } from '../../../src/net/drop-reason.js';
 import { stackOf } from '../../../src/net/ipv4/stack.js';
 import type { Namespace } from '../../../src/net/namespace.js';
+import { transportOf } from '../../../src/net/transport/transport.js';
+import { PmtuDisc } from '../../../src/net/transport/udp.js';
 import type { World } from '../../../src/net/world.js';
 import { rd16 } from '../../../src/wire/bytes.js';
 import { expectConserved, MS, Pinger, run, S } from './helpers.js';
@@ -138,6 +140,21 @@ describe('PMTU cache', () => {
     sh(w, a1, 'ip route del default');
     sh(w, a1, 'ip route add default via 10.1.0.1');
     expect(stackOf(a1).pmtuException(0x0a020002)).toBeNull();
+    run(w);
+    expectConserved(w);
+  });
+
+  it('ip_no_pmtu_disc=1: UDP sockets start with IP_PMTUDISC_DONT and send without DF (inet_create)', () => {
+    const { w, a1 } = routed(1400);
+    const udp = transportOf(a1).udp;
+    expect(udp.open({ onDatagram() {} }).pmtudisc).toBe(PmtuDisc.Want);
+    a1.sysctl.set('net.ipv4.ip_no_pmtu_disc', '1');
+    const s = udp.open({ onDatagram() {} });
+    expect(s.pmtudisc).toBe(PmtuDisc.Dont);
+    const frames = sent(w, a1, 'eth0');
+    expect(udp.send(s, 0x0a020002, 9, new Uint8Array(100), 0, 100)).toBe(0);
+    advance(w, S);
+    expect(frames.filter(([len]) => len === 128).map(([, ff]) => ff & 0x4000)).toEqual([0]);
     run(w);
     expectConserved(w);
   });
