@@ -7,6 +7,8 @@ import './ip/route.js';
 import './ip/neigh.js';
 import './ip/link-types/vxlan.js';
 import './ip/link-types/macvlan.js';
+import './ip/link-types/vlan.js';
+import './ip/link-types/ipvlan.js';
 import './bridge.js';
 import './sysctl.js';
 import './modprobe.js';

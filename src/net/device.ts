@@ -49,6 +49,15 @@ export interface RxHandler {
   handleFrame(dev: Device, h: number): RxResult;
 }
 
+/**
+ * The VLAN devices stacked on a real device (`dev->vlan_info`): consulted for tagged frames before the
+ * rx handler, as `__netif_receive_skb_core` calls `vlan_do_receive` first. Returns true when it took
+ * the frame (src/net/devices/vlan.ts).
+ */
+export interface VlanRx {
+  receive(dev: Device, h: number): boolean;
+}
+
 /** Observes frames crossing a device (packet capture). `dir` 0 = received, 1 = transmitted. */
 export interface FrameTap {
   frame(devId: number, dir: 0 | 1, h: number): void;
@@ -72,8 +81,12 @@ export abstract class Device {
   /** The enslaving device (a bridge), or null. */
   master: Device | null = null;
   rxHandler: RxHandler | null = null;
+  /** 802.1Q/802.1ad sub-interfaces on this device (`vlan_info`), or null: one comparison per frame. */
+  vlans: VlanRx | null = null;
   /** Packet capture tap; null costs one comparison per frame. */
   tap: FrameTap | null = null;
+  /** IFF_NOARP: neighbours are NUD_NOARP with the device's own address; received ARP is ignored (ipvlan l3). */
+  noArp = false;
   /** IFF_PROMISC requested by the user (bridges set it on their ports implicitly). */
   promisc = false;
   txqueuelen = 1000;
@@ -141,6 +154,9 @@ export abstract class Device {
     if (this.tap !== null) this.tap.frame(this.id, 0, h);
     const t = w.pool.traceId[h]!;
     if (t >= 0) traceDev(w, t, h, this.id, 0);
+    // vlan_do_receive runs before the rx handler (a bridge port's or macvlan parent's tagged frames for
+    // one of its vlan devices go to that device).
+    if (this.vlans !== null && this.vlans.receive(this, h)) return;
     if (this.rxHandler !== null && this.rxHandler.handleFrame(this, h) === RxResult.Consumed) return;
     this.ns.receiveL2(this, h);
   }

@@ -23,6 +23,8 @@ export interface L3Handler {
 
 const ETH_P_IP = 0x0800;
 const ETH_P_ARP = 0x0806;
+const ETH_P_8021Q = 0x8100;
+const ETH_P_8021AD = 0x88a8;
 const ETH_HLEN = 14;
 
 /** Drops every frame: the handler of a protocol this namespace does not speak. */
@@ -154,6 +156,27 @@ export class Namespace {
     const etherType = (u8[off + 12]! << 8) | u8[off + 13]!;
     if (etherType === ETH_P_IP) this.ipv4.receive(dev, h, pktType, off + ETH_HLEN);
     else if (etherType === ETH_P_ARP) this.arp.receive(dev, h, pktType, off + ETH_HLEN);
+    else if (etherType === ETH_P_8021Q || etherType === ETH_P_8021AD) this.receiveTagged(dev, h, off);
     else w.drop(h, Drop.UnhandledProto, dev.id);
+  }
+
+  /**
+   * A tagged frame no rx handler took (__netif_receive_skb_core after `vlan_do_receive`): a vlan device
+   * of the receiving device takes it (frames a bridge passes up to itself arrive here first); VID 0
+   * (priority tag) is stripped and the frame handled as untagged; any other VID is PACKET_OTHERHOST,
+   * which IPv4 and ARP drop.
+   */
+  private receiveTagged(dev: Device, h: number, off: number): void {
+    const w = this.world;
+    if (dev.vlans !== null && dev.vlans.receive(dev, h)) return;
+    const pool = w.pool;
+    const u8 = pool.bytesOf(h);
+    if (pool.len[h]! >= ETH_HLEN + 4 && (((u8[off + 14]! << 8) | u8[off + 15]!) & 0xfff) === 0) {
+      u8.copyWithin(off + 4, off, off + 12);
+      pool.trimFront(h, 4);
+      this.receiveL2(dev, h);
+      return;
+    }
+    w.drop(h, Drop.OtherHost, dev.id);
   }
 }

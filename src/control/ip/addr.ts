@@ -10,6 +10,7 @@
 // The link part of each entry is `ip link show`'s (src/control/ip/link-show.ts).
 
 import type { Device } from '../../net/device.js';
+import { IpvlanDevice } from '../../net/devices/ipvlan.js';
 import type { IfAddr } from '../../net/ipv4/address.js';
 import { SCOPE } from '../../net/ipv4/fib.js';
 import { stackOf } from '../../net/ipv4/stack.js';
@@ -108,6 +109,15 @@ function add(ctx: CommandContext, args: readonly string[]): CommandResult {
     label: p.label ?? p.dev.name,
     secondary: false,
   };
+  // ipvlan_addr4_validator_event: a sibling ipvlan already holds the address (EADDRINUSE). The same
+  // device holding it is __inet_insert_ifa's "Address already assigned." first.
+  const dev = p.dev;
+  if (
+    dev instanceof IpvlanDevice &&
+    !stackOf(ctx.ns).addrs.hasOnDev(dev.id, local) &&
+    dev.port.addrBusy(local, dev)
+  )
+    throw new CommandError('Error: Address already assigned to an ipvlan device.', 2);
   const err = stackOf(ctx.ns).addAddress(ifa);
   if (err !== null) throw new CommandError(err, 2);
   return { stdout: '' };

@@ -21,6 +21,7 @@ function linkFlags(dev: Device): { list: string[]; noCarrier: boolean; mDown: bo
     list.push('BROADCAST');
     if (dev.kind === DevKind.Dummy) list.push('NOARP');
     else list.push('MULTICAST');
+    if (dev.noArp && dev.kind !== DevKind.Dummy) list.push('NOARP');
   }
   if (dev.promisc) list.push('PROMISC');
   if (dev.adminUp) {
@@ -43,7 +44,13 @@ function qdiscOf(dev: Device): string {
 /** `state` word: lo and dummies have no carrier notion (UNKNOWN); a bridge without ports is UNKNOWN. */
 function operState(dev: Device): string {
   if (!dev.adminUp) return 'DOWN';
-  if (!dev.carrier) return 'DOWN';
+  if (!dev.carrier) {
+    // rfc2863_policy → default_operstate: no carrier is LOWERLAYERDOWN when the device has a link to
+    // another device (dev_get_iflink: a veth peer, the lower device of a vlan/macvlan/ipvlan) whose
+    // ifindex differs from its own, else DOWN.
+    const peer = peerOf(dev);
+    return peer !== null && peer.ifindex !== dev.ifindex ? 'LOWERLAYERDOWN' : 'DOWN';
+  }
   return dev.operState;
 }
 
@@ -116,7 +123,8 @@ function linkJson(dev: Device, opts: IpOptions, ctx: CommandContext): Record<str
   if (dev.alias !== '') o.ifalias = dev.alias;
   if (opts.details) {
     o.promiscuity = dev.promisc ? 1 : 0;
-    o.min_mtu = dev.kind === DevKind.Loopback || dev.kind === DevKind.Dummy ? 0 : 68;
+    o.min_mtu =
+      dev.kind === DevKind.Loopback || dev.kind === DevKind.Dummy || dev.kind === DevKind.Vlan ? 0 : 68;
     o.max_mtu = dev.kind === DevKind.Loopback || dev.kind === DevKind.Dummy ? 0 : 65535;
     const kind = kindName(dev);
     const sk = slaveKindOf(dev);
@@ -191,7 +199,8 @@ function linkText(dev: Device, opts: IpOptions, ctx: CommandContext): string {
   if (peer !== null && peer.ns !== dev.ns) s += ` link-netns ${peer.ns.name}`;
   if (opts.details) {
     const lo = dev.kind === DevKind.Loopback || dev.kind === DevKind.Dummy;
-    s += ` promiscuity ${dev.promisc ? 1 : 0}  allmulti 0 minmtu ${lo ? 0 : 68} maxmtu ${lo ? 0 : 65535} `;
+    const minMtu = lo || dev.kind === DevKind.Vlan ? 0 : 68;
+    s += ` promiscuity ${dev.promisc ? 1 : 0}  allmulti 0 minmtu ${minMtu} maxmtu ${lo ? 0 : 65535} `;
     const kind = kindName(dev);
     if (kind !== '') {
       const extra = linkType(kind)?.details?.(dev);

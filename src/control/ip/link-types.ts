@@ -76,6 +76,10 @@ export interface LinkType {
   setAddress?(dev: Device, hi: number, lo: number): void;
   /** A port of this master changed its address (NETDEV_CHANGEADDR → br_device_event). */
   portAddressChanged?(master: Device, port: Device): void;
+  /** `ip link set DEV up` on a device of this kind, before IFF_UP is set (ndo_open): may refuse. */
+  open?(ctx: CommandContext, dev: Device): void;
+  /** `ip link set DEV mtu N` within [min_mtu, max_mtu] (ndo_change_mtu): may refuse. */
+  checkMtu?(ctx: CommandContext, dev: Device, mtu: number): void;
   /** Called after DEV's IFF_UP changed. */
   upChanged?(dev: Device): void;
   /** `ip link del DEV`: release whatever the device holds (ports, a peer) before it is detached. */

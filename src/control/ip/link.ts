@@ -98,6 +98,7 @@ function applyCommon(ctx: CommandContext, dev: Device, attrs: CommonAttrs): void
     const [min, max] = mtuRange(dev);
     if (attrs.mtu > max) throw new CommandError('Error: mtu greater than device maximum.', 2);
     if (attrs.mtu < min) throw new CommandError('Error: mtu less than device minimum.', 2);
+    linkTypeOf(dev)?.checkMtu?.(ctx, dev, attrs.mtu);
     dev.mtu = attrs.mtu;
     w.notifyNetdev('change-mtu', dev);
   }
@@ -123,6 +124,9 @@ function mtuRange(dev: Device): [number, number] {
       return [0, 0xffffffff];
     case DevKind.Dummy:
       return [0, 0xffffffff];
+    case DevKind.Vlan:
+      // vlan_setup: min_mtu 0, max_mtu ETH_MAX_MTU (vlan_dev_change_mtu checks the real device).
+      return [0, 65535];
     default:
       return [68, 65535];
   }
@@ -130,6 +134,7 @@ function mtuRange(dev: Device): [number, number] {
 
 export function setUp(ctx: CommandContext, dev: Device, up: boolean): void {
   if (dev.adminUp === up) return;
+  if (up) linkTypeOf(dev)?.open?.(ctx, dev);
   dev.adminUp = up;
   if (up) dev.everUp = true;
   linkTypeOf(dev)?.upChanged?.(dev);
@@ -159,6 +164,9 @@ export function moveToNamespace(ctx: CommandContext, dev: Device, target: Namesp
 export function deleteDevice(ctx: CommandContext, dev: Device): void {
   const w = dev.world;
   if (dev.kind === DevKind.Loopback) throw new CommandError('RTNETLINK answers: Operation not supported', 2);
+  // NETDEV_UNREGISTER of a lower device deletes the devices stacked on it (vlan_device_event,
+  // macvlan_device_event, ipvlan_device_event), wherever their namespace.
+  for (const up of stackedOn(w, dev)) deleteDevice(ctx, up);
   // Deleting one veth end deletes its peer too (veth_dellink).
   const peer = (dev as { peer?: Device | null }).peer ?? null;
   for (const d of peer === null ? [dev] : [dev, peer]) {
@@ -172,6 +180,15 @@ export function deleteDevice(ctx: CommandContext, dev: Device): void {
     d.ns.detach(d);
   }
   dev.onDelete();
+}
+
+/** The live devices whose lower device (`lowerDev`: vlan, macvlan, ipvlan) is `dev`. */
+function stackedOn(w: CommandContext['world'], dev: Device): Device[] {
+  const out: Device[] = [];
+  for (const d of w.devices) {
+    if ((d as { lowerDev?: Device }).lowerDev === dev && d !== dev && d.ns.device(d.name) === d) out.push(d);
+  }
+  return out;
 }
 
 function linkAdd(ctx: CommandContext, args: readonly string[]): CommandResult & { stderr?: string } {

@@ -56,6 +56,11 @@ export class Arp implements L3Handler {
       w.drop(h, Drop.OtherHost, dev.id);
       return;
     }
+    // arp_rcv: "if (dev->flags & IFF_NOARP …) goto consumeskb" — consumed, not a drop.
+    if (dev.noArp) {
+      w.consume(h);
+      return;
+    }
     const u8 = pool.bytesOf(h);
     const end = pool.start[h]! + pool.len[h]!;
     if (end - l3Off < ARP_LEN || u8[l3Off + A_HLEN] !== 6 || u8[l3Off + A_PLEN] !== 4) {

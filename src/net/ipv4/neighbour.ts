@@ -260,7 +260,7 @@ export class NeighTable {
     this.qBytes[id] = 0;
     this.live[id] = 1;
     this.created[id] = this.createdSeq++;
-    if (dev.kind === DevKind.Loopback || dev.kind === DevKind.Dummy) {
+    if (dev.kind === DevKind.Loopback || dev.kind === DevKind.Dummy || dev.noArp) {
       this.state[id] = NUD.Noarp;
       this.macHi[id] = dev.macHi;
       this.macLo[id] = dev.macLo;
