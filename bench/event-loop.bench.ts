@@ -2,20 +2,30 @@
 // delay from the RNG and reschedules itself (a hold model through the whole core: queue + dispatch +
 // RNG). Targets are 2× ns-3's best scheduler measured on this machine class; those figures are
 // published constants, printed beside ours as references (they are not re-measured here).
+//
+//   netsim         the handler reschedules with `sim.post` (fire and forget, as frame deliveries are);
+//   netsim/after   with `sim.after`, which also makes a cancellable event id (timers).
 import { Simulator } from '../src/core/simulator.js';
 import { type CaseFactory, defineSuite } from './harness/suite.js';
 
 const MEAN_DELAY_NS = 1_000_000;
 const EVENTS_PER_CALL = 1000;
 
-function loopCase(n: number): CaseFactory {
+function loopCase(n: number, withId: boolean): CaseFactory {
   return () => {
     const sim = new Simulator({ seed: 'event-loop.bench', eventBudget: Number.MAX_SAFE_INTEGER });
     const rng = sim.rng.stream('delays');
     let kind = 0;
-    kind = sim.registerKind('hold', (target, arg) => {
-      sim.after(Math.round(rng.exponential(MEAN_DELAY_NS)), kind, target, arg);
-    });
+    kind = sim.registerKind(
+      'hold',
+      withId
+        ? (target, arg) => {
+            sim.after(Math.round(rng.exponential(MEAN_DELAY_NS)), kind, target, arg);
+          }
+        : (target, arg) => {
+            sim.post(Math.round(rng.exponential(MEAN_DELAY_NS)), kind, target, arg);
+          },
+    );
     for (let i = 0; i < n; i++) sim.at(Math.round(rng.exponential(MEAN_DELAY_NS)), kind, i, 0);
     const opts = { maxEvents: EVENTS_PER_CALL };
     return {
@@ -33,7 +43,7 @@ const NS3 = { 'n=1e3': 5.5e6, 'n=1e5': 2.9e6, 'n=1e6': 2.3e6 } as const;
 function group(label: keyof typeof NS3, n: number) {
   return {
     name: label,
-    cases: { netsim: loopCase(n) },
+    cases: { netsim: loopCase(n, false), 'netsim/after': loopCase(n, true) },
     references: { 'ns-3 best scheduler': NS3[label], 'target (2× ns-3)': 2 * NS3[label] },
   };
 }

@@ -92,6 +92,14 @@ export class Rng {
 
   /** Next 32-bit unsigned integer (xoshiro128**). */
   u32(): number {
+    return this.i32() >>> 0;
+  }
+
+  /**
+   * The same draw as `u32`, as a signed int32 (same bits). Internal draws use it: V8 never boxes an
+   * int32, while a u32 past 2^31 returned from a call it does not inline becomes a fresh HeapNumber.
+   */
+  private i32(): number {
     const s0 = this.s0;
     const s1 = this.s1;
     const s2 = this.s2 ^ s0;
@@ -104,13 +112,13 @@ export class Rng {
     this.s0 = s0 ^ s3;
     this.s2 = s2 ^ t;
     this.s3 = (s3 << 11) | (s3 >>> 21);
-    return r >>> 0;
+    return r;
   }
 
   /** Uniform float in [0, 1) with 53 random bits. */
   float(): number {
-    const hi = this.u32() >>> 5; // 27 bits
-    const lo = this.u32() >>> 6; // 26 bits
+    const hi = this.i32() >>> 5; // 27 bits
+    const lo = this.i32() >>> 6; // 26 bits
     return (hi * 67108864 + lo) / 9007199254740992;
   }
 
@@ -138,7 +146,7 @@ export class Rng {
     const TWO53 = 9007199254740992;
     const limit = TWO53 - (TWO53 % range);
     for (;;) {
-      const x = (this.u32() >>> 5) * 67108864 + (this.u32() >>> 6);
+      const x = (this.i32() >>> 5) * 67108864 + (this.i32() >>> 6);
       if (x < limit) return lo + (x % range);
     }
   }
