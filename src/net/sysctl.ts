@@ -8,6 +8,12 @@
 // Keys under net.ipv4.conf.<dev>. and net.ipv4.neigh.<dev>. exist for `all` (conf only), `default`
 // and each device; a new device copies the current `default` values, as `devinet_init_net` /
 // `inetdev_init` do.
+//
+// The copy is lazy, so a namespace costs no strings per device key: a device stores only the values
+// that differ from "`default` as it was when the device appeared" — the ones written to it, and, when a
+// `default` key is written while devices exist, the old value, snapshotted into each device that had
+// not written that key (and existed when the key was defined) just before `default` changes. Reading
+// an unwritten device key therefore gives exactly the value `default` had at the device's creation.
 
 import type { Namespace } from './namespace.js';
 
@@ -26,9 +32,16 @@ export interface SysctlDef {
 }
 
 const defs = new Map<string, SysctlDef>();
+/** Per-device (`{dev}`) keys in definition order: a device copies those defined before it appeared. */
+const devPatterns: string[] = [];
+const devPatternIndex = new Map<string, number>();
 
 /** Registers a sysctl; idempotent for the same key. */
 export function defineSysctl(def: SysctlDef): void {
+  if (def.key.includes('{dev}') && !devPatternIndex.has(def.key)) {
+    devPatternIndex.set(def.key, devPatterns.length);
+    devPatterns.push(def.key);
+  }
   defs.set(def.key, def);
 }
 
@@ -50,7 +63,12 @@ export class SysctlError extends Error {}
 type Watcher = (value: string, dev: string | null) => void;
 
 export class Sysctls {
+  /** Global, `all` and `default` keys that were written (by full key). */
   private readonly values = new Map<string, string>();
+  /** Device name → (`{dev}` pattern → value): written values and `default` snapshots (see header). */
+  private readonly devValues = new Map<string, Map<string, string>>();
+  /** Device name → how many `{dev}` patterns existed when it appeared (later ones read `default`). */
+  private readonly devCopied = new Map<string, number>();
   private readonly watchers = new Map<string, Watcher[]>();
 
   constructor(private readonly ns: Namespace) {}
@@ -87,14 +105,13 @@ export class Sysctls {
   get(key: string): string {
     const r = this.resolve(key);
     if (r === null) throw this.notFound(key);
-    const v = this.values.get(key);
-    if (v !== undefined) return v;
     if (r.dev !== null && r.dev !== 'default' && r.dev !== 'all') {
-      // A device that never had the key written copies `default` as it was at creation; we record
-      // that copy in `deviceCreated`, so reaching here means the key was defined afterwards.
+      const own = this.devValues.get(r.dev)?.get(r.def.key);
+      if (own !== undefined) return own;
+      // Unwritten: `default` has not changed since the device appeared (else a snapshot exists).
       return this.values.get(r.def.key.replace('{dev}', 'default')) ?? r.def.initial;
     }
-    return r.def.initial;
+    return this.values.get(key) ?? r.def.initial;
   }
 
   /** Numeric read for config-side code; NaN when the value is not a single integer. */
@@ -108,7 +125,11 @@ export class Sysctls {
     if (r === null) throw this.notFound(key);
     const v = r.def.parse(text);
     if (v === null) throw new SysctlError(`sysctl: setting key "${key}": Invalid argument`);
-    this.values.set(key, v);
+    if (r.dev !== null && r.dev !== 'default' && r.dev !== 'all') this.ownValues(r.dev).set(r.def.key, v);
+    else {
+      if (r.dev === 'default') this.snapshotDefault(r.def, key);
+      this.values.set(key, v);
+    }
     const ws = this.watchers.get(r.def.key);
     if (ws !== undefined) for (const w of ws) w(v, r.dev);
     return v;
@@ -121,20 +142,39 @@ export class Sysctls {
     else list.push(fn);
   }
 
-  /** A device appeared: its per-device keys start as copies of `default`. */
-  deviceCreated(dev: string): void {
-    for (const def of defs.values()) {
-      if (!def.key.includes('{dev}')) continue;
-      const dflt = this.values.get(def.key.replace('{dev}', 'default')) ?? def.initial;
-      this.values.set(def.key.replace('{dev}', dev), dflt);
+  private ownValues(dev: string): Map<string, string> {
+    let m = this.devValues.get(dev);
+    if (m === undefined) {
+      m = new Map();
+      this.devValues.set(dev, m);
     }
+    return m;
+  }
+
+  /**
+   * `default.X` is about to change: every device that copied X at creation and never wrote it keeps
+   * the value it copied.
+   */
+  private snapshotDefault(def: SysctlDef, defaultKey: string): void {
+    const idx = devPatternIndex.get(def.key)!;
+    const old = this.values.get(defaultKey) ?? def.initial;
+    for (const [dev, copied] of this.devCopied) {
+      if (copied <= idx) continue; // X was defined after the device appeared: it follows `default`
+      const own = this.ownValues(dev);
+      if (!own.has(def.key)) own.set(def.key, old);
+    }
+  }
+
+  /** A device appeared: its per-device keys start as (lazy) copies of `default`. */
+  deviceCreated(dev: string): void {
+    this.devValues.delete(dev);
+    this.devCopied.set(dev, devPatterns.length);
   }
 
   /** A device left: its keys go away. */
   deviceRemoved(dev: string): void {
-    for (const def of defs.values()) {
-      if (def.key.includes('{dev}')) this.values.delete(def.key.replace('{dev}', dev));
-    }
+    this.devValues.delete(dev);
+    this.devCopied.delete(dev);
   }
 
   /** Every key and its value, sorted, as `sysctl -a` lists them. */

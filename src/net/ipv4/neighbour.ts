@@ -89,37 +89,39 @@ export class NeighParms {
 }
 
 const EMPTY = -1;
+/** Entry slots a table starts with (~1 KB less per namespace than 64, for 100k-namespace topologies). */
+const INITIAL_ENTRIES = 4;
 
 export class NeighTable {
-  // Entry columns.
-  devId = new Int32Array(64);
-  addr = new Uint32Array(64);
-  state = new Uint8Array(64);
-  macHi = new Uint32Array(64);
-  macLo = new Uint32Array(64);
-  updated = new Float64Array(64);
-  confirmed = new Float64Array(64);
-  used = new Float64Array(64);
-  probes = new Int32Array(64);
-  timerId = new Float64Array(64).fill(-1);
+  // Entry columns (a container's table holds one or two entries: start small, grow by doubling).
+  devId = new Int32Array(INITIAL_ENTRIES);
+  addr = new Uint32Array(INITIAL_ENTRIES);
+  state = new Uint8Array(INITIAL_ENTRIES);
+  macHi = new Uint32Array(INITIAL_ENTRIES);
+  macLo = new Uint32Array(INITIAL_ENTRIES);
+  updated = new Float64Array(INITIAL_ENTRIES);
+  confirmed = new Float64Array(INITIAL_ENTRIES);
+  used = new Float64Array(INITIAL_ENTRIES);
+  probes = new Int32Array(INITIAL_ENTRIES);
+  timerId = new Float64Array(INITIAL_ENTRIES).fill(-1);
   /** Bumped whenever the entry's timer is re-armed or the entry is freed; timer events carry it. */
-  gen = new Int32Array(64);
-  qHead = new Int32Array(64).fill(EMPTY);
-  qTail = new Int32Array(64).fill(EMPTY);
-  qBytes = new Float64Array(64);
-  live = new Uint8Array(64);
+  gen = new Int32Array(INITIAL_ENTRIES);
+  qHead = new Int32Array(INITIAL_ENTRIES).fill(EMPTY);
+  qTail = new Int32Array(INITIAL_ENTRIES).fill(EMPTY);
+  qBytes = new Float64Array(INITIAL_ENTRIES);
+  live = new Uint8Array(INITIAL_ENTRIES);
   /** Creation order (for `ip neigh` listing). */
-  created = new Float64Array(64);
+  created = new Float64Array(INITIAL_ENTRIES);
   private createdSeq = 0;
   private freeIds: number[] = [];
   private nextId = 0;
-  /** Frame queue links, indexed by frame handle. */
-  qNext = new Int32Array(1024);
+  /** Frame queue links, indexed by frame handle (grown to the largest handle queued). */
+  qNext = new Int32Array(16);
 
   // (devId, addr) → entry index.
-  private hKeyDev = new Int32Array(128).fill(EMPTY);
-  private hKeyAddr = new Uint32Array(128);
-  private hVal = new Int32Array(128).fill(EMPTY);
+  private hKeyDev = new Int32Array(2 * INITIAL_ENTRIES).fill(EMPTY);
+  private hKeyAddr = new Uint32Array(2 * INITIAL_ENTRIES);
+  private hVal = new Int32Array(2 * INITIAL_ENTRIES).fill(EMPTY);
   private hCount = 0;
 
   /** Per device id parameters. */
