@@ -6,7 +6,7 @@
 import '../src/control/all.js';
 import { runCommandLine } from '../src/control/command.js';
 import { World } from '../src/net/world.js';
-import { defineSuite } from './harness/suite.js';
+import { type CaseFactory, defineSuite } from './harness/suite.js';
 
 let sink = 0;
 
@@ -51,6 +51,59 @@ function viaIp(n: number) {
   });
 }
 
+// At scale: N containers spread over 100 user networks (one bridge each), built once per case
+// (single shot, the world kept alive for the heap figure: bytes per container retained).
+let kept: World | null = null;
+
+function farmViaDocker(n: number): World {
+  const world = new World();
+  const ns = world.addNamespace('host');
+  const run = (l: string) => runCommandLine({ world, ns }, l);
+  for (let k = 0; k < NETS; k++) run(`docker network create --subnet 10.${k}.0.0/16 n${k}`);
+  for (let i = 0; i < n; i++) run(`docker run -d --name c${i} --network n${i % NETS} -p ${10000 + i}:80 img`);
+  return world;
+}
+
+function farmViaIp(n: number): World {
+  const world = new World();
+  const ns = world.addNamespace('host');
+  const run = (target: typeof ns, l: string) => runCommandLine({ world, ns: target }, l);
+  for (let k = 0; k < NETS; k++) {
+    run(ns, `ip link add br${k} type bridge`);
+    run(ns, `ip addr add 10.${k}.0.1/16 dev br${k}`);
+    run(ns, `ip link set br${k} up`);
+  }
+  for (let i = 0; i < n; i++) {
+    const k = i % NETS;
+    const h = Math.floor(i / NETS) + 2;
+    const c = world.addNamespace(`c${i}`);
+    run(c, 'ip link set lo up');
+    run(ns, `ip link add vh${i} type veth peer name vc${i}`);
+    run(ns, `ip link set vh${i} master br${k}`);
+    run(ns, `ip link set vh${i} up`);
+    run(ns, `ip link set vc${i} netns c${i}`);
+    run(c, `ip link set vc${i} name eth0`);
+    run(c, `ip addr add 10.${k}.${h >> 8}.${h & 255}/16 dev eth0`);
+    run(c, 'ip link set eth0 up');
+    run(c, `ip route add default via 10.${k}.0.1`);
+  }
+  return world;
+}
+
+const NETS = 100;
+
+function farm(build: (n: number) => World, n: number): CaseFactory {
+  return () => ({
+    opsPerCall: n,
+    runs: 1,
+    fn: () => {
+      kept = null;
+      kept = build(n);
+      sink ^= kept.namespaces.length;
+    },
+  });
+}
+
 export default defineSuite(import.meta.url, {
   name: 'docker',
   unit: 'containers',
@@ -64,6 +117,16 @@ export default defineSuite(import.meta.url, {
       name: 'n=500',
       baseline: 'ip-commands',
       cases: { 'ip-commands': viaIp(500), 'docker-run': viaDocker(500) },
+    },
+    {
+      name: 'n=1000, 100 nets',
+      baseline: 'ip-commands',
+      cases: { 'ip-commands': farm(farmViaIp, 1000), 'docker-run': farm(farmViaDocker, 1000) },
+    },
+    {
+      name: 'n=10000, 100 nets',
+      baseline: 'ip-commands',
+      cases: { 'ip-commands': farm(farmViaIp, 10_000), 'docker-run': farm(farmViaDocker, 10_000) },
     },
   ],
 });

@@ -53,6 +53,7 @@ export function dockerd(ctx: CommandContext, args: readonly string[]): CommandRe
     mtu: { kind: 'string' },
     bip: { kind: 'string' },
     'default-address-pool': { kind: 'list' },
+    dns: { kind: 'list' },
     'netsim-profile': { kind: 'string' },
   };
   for (const b of bools) specs[b] = { kind: 'bool' };
@@ -80,6 +81,7 @@ export function dockerd(ctx: CommandContext, args: readonly string[]): CommandRe
       mtu: Number(flagString(p, 'mtu') ?? '0'),
       ...(bip !== undefined ? { bip } : {}),
       defaultAddressPools: pools,
+      ...(flagList(p, 'dns').length > 0 ? { dns: flagList(p, 'dns') } : {}),
     };
     engineOf(ctx.world, ctx.ns).startDaemon(cfg);
   } catch (e) {

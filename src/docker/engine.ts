@@ -33,6 +33,10 @@ import {
 import { type CompileContext, driver } from './drivers/driver.js';
 import './drivers/host.js';
 import './drivers/none.js';
+import { deleteIn, getIn, idsOfPatch, putIn, valuesOf } from './buckets.js';
+import { extServers } from './container-files.js';
+import { resolveIp, resolveName } from './dns-names.js';
+import { EmbeddedResolver, resolverNatCommands } from './dns-resolver.js';
 import { DaemonError } from './errors.js';
 import {
   emptyIpam,
@@ -60,6 +64,7 @@ import type {
   PortBinding,
   PortRequest,
 } from './types.js';
+import { type DockerProxy, proxyArgv, startProxy } from './userland-proxy.js';
 
 enablePatches();
 
@@ -95,6 +100,8 @@ export interface LoggedCommand {
   readonly ns: string;
   readonly argv: readonly string[];
   readonly applied: boolean;
+  /** Why a command that is not applied failed (a docker-proxy that could not bind). */
+  readonly error?: string;
 }
 
 export interface NetworkCreateOptions {
@@ -119,6 +126,8 @@ export interface ContainerCreateOptions {
   readonly ports?: readonly PortRequest[];
   readonly publishAll?: boolean;
   readonly exposed?: readonly string[];
+  /** `--dns` servers. */
+  readonly dns?: readonly string[];
 }
 
 const PREDEFINED = new Set(['bridge', 'host', 'none']);
@@ -186,7 +195,23 @@ export class DockerEngine {
       this.history.pop();
       throw e;
     }
+    this.trackNames(prev, next, patches);
     return patches;
+  }
+
+  /** Keeps the name index current from the patches (containers added or removed). */
+  private trackNames(prev: EngineState, next: EngineState, patches: readonly Patch[]): void {
+    if (this.namesOf !== prev.containers) return; // stale: rebuilt on the next lookup
+    for (const p of patches) {
+      if (p.path[0] !== 'containers') continue;
+      for (const id of idsOfPatch(p.path, p.op, p.value)) {
+        const a = getIn(prev.containers, id);
+        const b = getIn(next.containers, id);
+        if (a !== undefined && b === undefined) this.names.delete(a.name);
+        else if (a === undefined && b !== undefined) this.names.set(b.name, b.id);
+      }
+    }
+    this.namesOf = next.containers;
   }
 
   private exec(nsName: string, ns: Namespace, argv: readonly string[]): string {
@@ -222,23 +247,81 @@ export class DockerEngine {
       fw: this.fw,
       host: (argv) => this.exec(this.hostNs.name, this.hostNs, argv),
       sandbox: (nsName, argv) => this.exec(nsName, this.sandboxNs(nsName), argv),
+      proxy: (b, on) => this.proxy(b, on),
     };
+  }
+
+  /** Embedded DNS servers by container id (dns-resolver.ts). */
+  readonly resolvers = new Map<string, EmbeddedResolver>();
+
+  private startResolver(c: CompileContext, ctr: ContainerState): void {
+    if (this.resolvers.has(ctr.id) || ctr.nsName === this.hostNs.name) return;
+    const ns = this.sandboxNs(ctr.nsName);
+    const id = ctr.id;
+    const r = new EmbeddedResolver(
+      ns,
+      {
+        resolveName: (name) => {
+          const cur = getIn(this.state.containers, id);
+          return cur === undefined ? null : resolveName(this.state, cur, name);
+        },
+        resolveIp: (ip) => {
+          const cur = getIn(this.state.containers, id);
+          return cur === undefined ? null : resolveIp(this.state, cur, ip);
+        },
+        extServers: () => extServers(this.state, getIn(this.state.containers, id)),
+      },
+      this.world.sim.rng.stream(`docker-dns:${ctr.nsName}`),
+    );
+    this.resolvers.set(ctr.id, r);
+    for (const argv of resolverNatCommands(r.udpPort, r.tcpPort)) c.sandbox(ctr.nsName, argv);
+  }
+
+  private stopResolver(id: string): void {
+    this.resolvers.get(id)?.stop();
+    this.resolvers.delete(id);
+  }
+
+  /** docker-proxy processes by `HOST-IP/PROTO/HOST-PORT` (userland-proxy.ts). */
+  readonly proxies = new Map<string, DockerProxy>();
+
+  private proxy(b: PortBinding, on: boolean): void {
+    const key = `${b.hostIp}/${b.proto}/${b.hostPort}`;
+    const argv = proxyArgv(b);
+    if (on) {
+      // Docker fails the start when the host socket cannot be bound; netsim logs the proxy as not
+      // applied instead, because test hosts often leave lo down (no 127.0.0.1 to bind to).
+      try {
+        this.proxies.set(key, startProxy(this.hostNs, b));
+        this.log.push({ ns: this.hostNs.name, argv, applied: true });
+      } catch (e) {
+        if (!(e instanceof DaemonError)) throw e;
+        this.log.push({ ns: this.hostNs.name, argv, applied: false, error: e.message });
+      }
+    } else {
+      this.log.push({ ns: this.hostNs.name, argv: ['kill', '-TERM', `(${argv.join(' ')})`], applied: true });
+      this.proxies.get(key)?.stop();
+      this.proxies.delete(key);
+    }
   }
 
   /** Patches → units → driver calls (see the header). */
   private compile(prev: EngineState, next: EngineState, patches: readonly Patch[]): void {
     const units: string[] = [];
     const seen = new Set<string>();
+    const add = (key: string): void => {
+      if (seen.has(key)) return;
+      seen.add(key);
+      units.push(key);
+    };
     for (const p of patches) {
       const [root, id] = p.path as (string | number)[];
-      let key: string | null = null;
-      if (root === 'started') key = 'daemon';
-      else if (root === 'networks' && id !== undefined) key = `n:${id}`;
-      else if (root === 'containers' && id !== undefined) key = `c:${id}`;
-      else if (root === 'endpoints' && id !== undefined) key = `e:${id}`;
-      if (key !== null && !seen.has(key)) {
-        seen.add(key);
-        units.push(key);
+      if (root === 'started') add('daemon');
+      else if (root === 'networks' && id !== undefined) add(`n:${id}`);
+      else if (root === 'containers' || root === 'endpoints') {
+        // Bucketed (buckets.ts): [root, d0, d1, id, …], or shorter when a bucket is born.
+        const tag = root === 'containers' ? 'c' : 'e';
+        for (const k of idsOfPatch(p.path, p.op, p.value)) add(`${tag}:${k}`);
       }
     }
     // Visit order: the daemon, added networks, departing endpoints (so a new gateway endpoint finds
@@ -247,7 +330,7 @@ export class DockerEngine {
     const rank = (u: string): number => {
       if (u === 'daemon') return 0;
       if (u.startsWith('n:')) return next.networks[u.slice(2)] !== undefined ? 1 : 5;
-      if (u.startsWith('e:')) return next.endpoints[u.slice(2)] === undefined ? 2 : 4;
+      if (u.startsWith('e:')) return getIn(next.endpoints, u.slice(2)) === undefined ? 2 : 4;
       return 3;
     };
     units.sort((a, b) => rank(a) - rank(b));
@@ -265,25 +348,28 @@ export class DockerEngine {
         if (a === undefined && b !== undefined) driver(b.driver)?.createNetwork(this.compileContext(), b);
         else if (a !== undefined && b === undefined) driver(a.driver)?.deleteNetwork(cPrev, a);
       } else if (u.startsWith('c:')) {
-        const b = next.containers[id];
-        if (b?.running && !prev.containers[id]?.running && b.nsName !== this.hostNs.name)
+        const b = getIn(next.containers, id);
+        if (b?.running && !getIn(prev.containers, id)?.running && b.nsName !== this.hostNs.name)
           this.sandboxNs(b.nsName);
+        if (!b?.running && getIn(prev.containers, id)?.running) this.stopResolver(id);
       } else {
-        const a = prev.endpoints[id];
-        const b = next.endpoints[id];
+        const a = getIn(prev.endpoints, id);
+        const b = getIn(next.endpoints, id);
         if (a === undefined && b !== undefined) {
           const n = next.networks[b.networkId]!;
-          const ctr = next.containers[b.containerId]!;
+          const ctr = getIn(next.containers, b.containerId)!;
           driver(n.driver)?.join(c, n, b, ctr);
           if (b.gatewayEp) driver(n.driver)?.externalConnectivity(c, n, b, ctr, true);
+          // sandbox_linux.go: `if ep.needResolver() { sb.startResolver(false) }` (once per sandbox).
+          if (!n.predefined) this.startResolver(c, ctr);
         } else if (a !== undefined && b === undefined) {
           const n = prev.networks[a.networkId]!;
-          const ctr = prev.containers[a.containerId]!;
+          const ctr = getIn(prev.containers, a.containerId)!;
           if (a.gatewayEp) driver(n.driver)?.externalConnectivity(cPrev, n, a, ctr, false);
           driver(n.driver)?.leave(cPrev, n, a, ctr);
         } else if (a !== undefined && b !== undefined && a.gatewayEp !== b.gatewayEp) {
           const n = next.networks[b.networkId]!;
-          const ctr = next.containers[b.containerId]!;
+          const ctr = getIn(next.containers, b.containerId)!;
           if (b.gatewayEp) {
             if (!n.internal && b.gateway !== '')
               c.sandbox(ctr.nsName, ['ip', 'route', 'add', 'default', 'via', b.gateway, 'dev', b.ifName]);
@@ -344,13 +430,27 @@ export class DockerEngine {
   }
 
   findContainer(ref: string): ContainerState | undefined {
-    const cs = Object.values(this.state.containers);
-    const byId = cs.find((c) => c.id === ref);
+    const byId = getIn(this.state.containers, ref);
     if (byId !== undefined) return byId;
-    const byName = cs.find((c) => c.name === ref || `/${c.name}` === ref);
-    if (byName !== undefined) return byName;
-    const pref = cs.filter((c) => c.id.startsWith(ref));
+    const named = this.containerByName(ref.startsWith('/') ? ref.slice(1) : ref);
+    if (named !== undefined) return named;
+    const pref = valuesOf(this.state.containers).filter((c) => c.id.startsWith(ref));
     return pref.length === 1 ? pref[0] : undefined;
+  }
+
+  /** Container names → ids, kept beside the state (names never change once created). */
+  private readonly names = new Map<string, string>();
+  private namesOf: EngineState['containers'] | null = null;
+
+  private containerByName(name: string): ContainerState | undefined {
+    if (this.namesOf !== this.state.containers) {
+      // Rebuilt only when containers were added or removed behind the index (e.g. a rollback).
+      this.names.clear();
+      for (const c of valuesOf(this.state.containers)) this.names.set(c.name, c.id);
+      this.namesOf = this.state.containers;
+    }
+    const id = this.names.get(name);
+    return id === undefined ? undefined : getIn(this.state.containers, id);
   }
 
   container(ref: string): ContainerState {
@@ -360,7 +460,7 @@ export class DockerEngine {
   }
 
   endpointsOf(ctr: ContainerState): EndpointState[] {
-    return ctr.endpoints.map((id) => this.state.endpoints[id]!).filter((e) => e !== undefined);
+    return ctr.endpoints.map((id) => getIn(this.state.endpoints, id)!).filter((e) => e !== undefined);
   }
 
   /** The host's on-link IPv4 routes (netutils.InferReservedNetworks), via `ip route show`. */
@@ -527,9 +627,9 @@ export class DockerEngine {
     this.ensureStarted();
     const n = this.network(ref);
     if (n.predefined) throw new DaemonError(`${n.name} is a pre-defined network and cannot be removed`);
-    const eps = Object.values(this.state.endpoints).filter((e) => e.networkId === n.id);
+    const eps = valuesOf(this.state.endpoints).filter((e) => e.networkId === n.id);
     if (eps.length > 0) {
-      const names = eps.map((e) => this.state.containers[e.containerId]!.name);
+      const names = eps.map((e) => getIn(this.state.containers, e.containerId)!.name);
       throw new DaemonError(
         `error while removing network: network ${n.name} has active endpoints (${names.join(', ')})`,
       );
@@ -551,7 +651,7 @@ export class DockerEngine {
     const mode = o.networkMode ?? 'bridge';
     const name = o.name;
     if (name !== undefined) {
-      const other = Object.values(this.state.containers).find((c) => c.name === name);
+      const other = this.containerByName(name);
       if (other !== undefined) {
         throw new DaemonError(
           `Conflict. The container name "/${name}" is already in use by container "${other.id}". You have to remove (or rename) that container to be able to reuse that name.`,
@@ -606,7 +706,7 @@ export class DockerEngine {
     this.apply((d) => {
       id = this.hex(64);
       const ctrName = name ?? `netsim_${id.slice(0, 6)}`;
-      d.containers[id] = {
+      putIn(d.containers, id, {
         id,
         name: ctrName,
         image: o.image,
@@ -618,13 +718,14 @@ export class DockerEngine {
         ports: ports.map((p) => ({ ...p })),
         publishAll: o.publishAll ?? false,
         exposed: [...(o.exposed ?? [])],
+        ...(o.dns !== undefined && o.dns.length > 0 ? { dns: [...o.dns] } : {}),
         sandboxId: '',
         nsName: '',
         endpoints: [],
         exitCode: 0,
-      };
+      });
     });
-    return this.state.containers[id]!;
+    return getIn(this.state.containers, id)!;
   }
 
   /** Start: a new sandbox, an endpoint per network (IPAM, MAC, veth names), ports on the gateway. */
@@ -659,7 +760,7 @@ export class DockerEngine {
     const eph = this.ephemeralRange();
     const prof = profile(this.state.config.profile);
     this.apply((d) => {
-      const c = d.containers[ctr.id]!;
+      const c = getIn(d.containers, ctr.id)!;
       c.running = true;
       c.sandboxId = this.hex(64);
       c.nsName = nsName !== '' ? nsName : c.sandboxId.slice(0, 12);
@@ -673,11 +774,11 @@ export class DockerEngine {
           gatewayChosen = true;
           ep.bindings = this.bindPorts(d.ports as PortDraft, ctr, n, ep, eph);
         }
-        d.endpoints[ep.id] = ep;
+        putIn(d.endpoints, ep.id, ep);
         c.endpoints.push(ep.id);
       });
     });
-    startProcesses(this, this.state.containers[ctr.id]!);
+    startProcesses(this, getIn(this.state.containers, ctr.id)!);
   }
 
   private newEndpoint(
@@ -771,7 +872,7 @@ export class DockerEngine {
     if (!ctr.running) return;
     this.apply((d) => {
       this.releaseEndpoints(d, ctr);
-      const c = d.containers[ctr.id]!;
+      const c = getIn(d.containers, ctr.id)!;
       c.running = false;
       c.endpoints = [];
       c.exitCode = exitCode;
@@ -780,12 +881,12 @@ export class DockerEngine {
 
   private releaseEndpoints(d: StateDraft, ctr: ContainerState): void {
     for (const epId of ctr.endpoints) {
-      const ep = this.state.endpoints[epId];
+      const ep = getIn(this.state.endpoints, epId);
       if (ep === undefined) continue;
       const n = this.state.networks[ep.networkId]!;
       if (n.ipam !== null && ep.ip !== '') releaseAddress(d.ipam as IpamDraft, n.ipam.subnet, ep.ip);
       for (const b of ep.bindings) releasePort(d.ports as PortDraft, b.hostIp, b.proto, b.hostPort);
-      delete d.endpoints[epId];
+      deleteIn(d.endpoints, epId);
     }
   }
 
@@ -799,7 +900,7 @@ export class DockerEngine {
     }
     this.apply((d) => {
       if (ctr.running) this.releaseEndpoints(d, ctr);
-      delete d.containers[ctr.id];
+      deleteIn(d.containers, ctr.id);
     });
     return ctr;
   }
@@ -823,7 +924,7 @@ export class DockerEngine {
     const eph = this.ephemeralRange();
     const prof = profile(this.state.config.profile);
     this.apply((d) => {
-      const c = d.containers[ctr.id]!;
+      const c = getIn(d.containers, ctr.id)!;
       c.networks.push({
         network: n.name,
         ...(r.ipv4 !== undefined ? { ipv4: r.ipv4 } : {}),
@@ -844,7 +945,7 @@ export class DockerEngine {
         ep.gatewayEp = true;
         ep.bindings = this.bindPorts(d.ports as PortDraft, ctr, n, ep, eph);
       }
-      d.endpoints[ep.id] = ep;
+      putIn(d.endpoints, ep.id, ep);
       c.endpoints.push(ep.id);
     });
   }
@@ -857,7 +958,7 @@ export class DockerEngine {
     if (i < 0) throw new DaemonError(`container ${ctr.id} is not connected to network ${n.name}`);
     const eph = this.ephemeralRange();
     this.apply((d) => {
-      const c = d.containers[ctr.id]!;
+      const c = getIn(d.containers, ctr.id)!;
       c.networks.splice(i, 1);
       const ep = this.endpointsOf(ctr).find((e) => e.networkId === n.id);
       if (ep === undefined) return;
@@ -866,7 +967,7 @@ export class DockerEngine {
       if (ep.gatewayEp) {
         // The sandbox picks a new gateway endpoint and re-programs the published ports there.
         for (const id of c.endpoints) {
-          const other = d.endpoints[id]!;
+          const other = getIn(d.endpoints, id)!;
           const on = this.state.networks[other.networkId]!;
           if (!on.internal) {
             other.gatewayEp = true;

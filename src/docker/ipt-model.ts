@@ -113,6 +113,14 @@ export function saveForm(args: readonly string[]): string {
 interface Chain {
   policy: string | null;
   rules: string[];
+  /** How often each rule text occurs in `rules` (so `exists` is O(1), not a scan of the chain). */
+  count: Map<string, number>;
+}
+
+function bump(c: Chain, rule: string, by: number): void {
+  const n = (c.count.get(rule) ?? 0) + by;
+  if (n <= 0) c.count.delete(rule);
+  else c.count.set(rule, n);
 }
 
 export class IptModel {
@@ -121,7 +129,7 @@ export class IptModel {
   constructor() {
     for (const t of Object.keys(BUILTIN) as TableName[]) {
       const m = new Map<string, Chain>();
-      for (const c of BUILTIN[t]) m.set(c, { policy: 'ACCEPT', rules: [] });
+      for (const c of BUILTIN[t]) m.set(c, { policy: 'ACCEPT', rules: [], count: new Map() });
       this.tables.set(t, m);
     }
   }
@@ -135,7 +143,7 @@ export class IptModel {
   }
 
   newChain(t: TableName, chain: string): void {
-    if (!this.hasChain(t, chain)) this.table(t).set(chain, { policy: null, rules: [] });
+    if (!this.hasChain(t, chain)) this.table(t).set(chain, { policy: null, rules: [], count: new Map() });
   }
 
   /** Removes a user chain (after flushing it). */
@@ -145,7 +153,10 @@ export class IptModel {
 
   flush(t: TableName, chain: string): void {
     const c = this.table(t).get(chain);
-    if (c !== undefined) c.rules.length = 0;
+    if (c !== undefined) {
+      c.rules.length = 0;
+      c.count.clear();
+    }
   }
 
   setPolicy(t: TableName, chain: string, policy: string): void {
@@ -158,26 +169,33 @@ export class IptModel {
   }
 
   exists(t: TableName, chain: string, args: readonly string[]): boolean {
-    return this.table(t).get(chain)?.rules.includes(saveForm(args)) ?? false;
+    return this.table(t).get(chain)?.count.has(saveForm(args)) ?? false;
   }
 
   append(t: TableName, chain: string, args: readonly string[]): void {
-    this.table(t).get(chain)?.rules.push(saveForm(args));
+    const c = this.table(t).get(chain);
+    if (c === undefined) return;
+    const r = saveForm(args);
+    c.rules.push(r);
+    bump(c, r, 1);
   }
 
   /** `-I CHAIN [pos]` (1-based, default 1). */
   insert(t: TableName, chain: string, args: readonly string[], pos = 1): void {
-    this.table(t)
-      .get(chain)
-      ?.rules.splice(pos - 1, 0, saveForm(args));
+    const c = this.table(t).get(chain);
+    if (c === undefined) return;
+    const r = saveForm(args);
+    c.rules.splice(pos - 1, 0, r);
+    bump(c, r, 1);
   }
 
   delete(t: TableName, chain: string, args: readonly string[]): boolean {
-    const rules = this.table(t).get(chain)?.rules;
-    if (rules === undefined) return false;
-    const i = rules.indexOf(saveForm(args));
-    if (i < 0) return false;
-    rules.splice(i, 1);
+    const c = this.table(t).get(chain);
+    if (c === undefined) return false;
+    const r = saveForm(args);
+    if (!c.count.has(r)) return false;
+    c.rules.splice(c.rules.indexOf(r), 1);
+    bump(c, r, -1);
     return true;
   }
 

@@ -14,7 +14,7 @@ import type { PortAllocState } from './types.js';
 
 export const FALLBACK_RANGE: readonly [number, number] = [49153, 65535];
 
-type PortDraft = { used: Record<string, number[]>; last: Record<string, number> };
+type PortDraft = { used: Record<string, Record<string, number[]>>; last: Record<string, number> };
 
 /** Parses the `ip_local_port_range` sysctl text ("32768\t60999"). */
 export function parsePortRange(text: string | null): [number, number] {
@@ -25,22 +25,27 @@ export function parsePortRange(text: string | null): [number, number] {
 }
 
 function conflicts(ports: PortDraft, ip: string, proto: string, port: number): string | null {
-  for (const [key, list] of Object.entries(ports.used)) {
+  for (const key in ports.used) {
     const slash = key.lastIndexOf('/');
     const kip = key.slice(0, slash);
     if (key.slice(slash + 1) !== proto) continue;
     if (kip !== ip && kip !== '0.0.0.0' && ip !== '0.0.0.0') continue;
-    if (list.includes(port)) return kip;
+    if (ports.used[key]![port >> 8]?.includes(port)) return kip;
   }
   return null;
 }
 
 function mark(ports: PortDraft, ip: string, proto: string, port: number): void {
   const key = `${ip}/${proto}`;
-  let list = ports.used[key];
+  let byHi = ports.used[key];
+  if (byHi === undefined) {
+    byHi = {};
+    ports.used[key] = byHi;
+  }
+  let list = byHi[port >> 8];
   if (list === undefined) {
     list = [];
-    ports.used[key] = list;
+    byHi[port >> 8] = list;
   }
   let i = 0;
   while (i < list.length && list[i]! < port) i++;
@@ -81,7 +86,7 @@ export function allocatePort(
 }
 
 export function releasePort(ports: PortDraft, ip: string, proto: string, port: number): void {
-  const list = ports.used[`${ip}/${proto}`];
+  const list = ports.used[`${ip}/${proto}`]?.[port >> 8];
   if (list === undefined) return;
   const i = list.indexOf(port);
   if (i >= 0) list.splice(i, 1);

@@ -7,6 +7,7 @@
 // Addresses are text (`172.17.0.2`) and prefixes CIDR text (`172.17.0.0/16`) because that is what
 // `docker inspect` prints and what the command lines carry; ipam.ts converts to numbers internally.
 
+import type { Buckets } from './buckets.js';
 import type { ProfileId } from './profiles.js';
 
 /** `--default-address-pool base=…,size=…` (ipamutils.NetworkToSplit). */
@@ -36,6 +37,8 @@ export interface DaemonConfig {
   readonly bip?: string;
   /** `--default-address-pool` entries; empty = ipamutils' local-scope defaults. */
   readonly defaultAddressPools: readonly AddressPoolSpec[];
+  /** `--dns`: nameservers for containers (overrides the host's resolv.conf ones). */
+  readonly dns?: readonly string[];
 }
 
 /** Bridge gateway modes (bridge_linux.go gwMode). */
@@ -112,6 +115,8 @@ export interface ContainerState {
   readonly endpoints: readonly string[];
   /** Exit code after stop (137 after a kill, 0 on a clean stop). */
   readonly exitCode: number;
+  /** `docker run --dns` (empty/absent = the daemon's). */
+  readonly dns?: readonly string[];
 }
 
 /** A published port as bound (types.PortBinding). */
@@ -162,8 +167,11 @@ export interface IpamState {
 
 /** The port allocator (portallocator.PortAllocator): host ports in use per address and protocol. */
 export interface PortAllocState {
-  /** `0.0.0.0/tcp` → ports in use. */
-  readonly used: Readonly<Record<string, readonly number[]>>;
+  /**
+   * `0.0.0.0/tcp` → ports in use, bucketed by `port >> 8` (ascending within a bucket) so one
+   * allocation copies at most 256 ports, not every port of the address.
+   */
+  readonly used: Readonly<Record<string, Readonly<Record<string, readonly number[]>>>>;
   /** Per-range round-robin pointer: `0.0.0.0/tcp/32768-60999` → last port handed out. */
   readonly last: Readonly<Record<string, number>>;
 }
@@ -172,8 +180,9 @@ export interface EngineState {
   readonly started: boolean;
   readonly config: DaemonConfig;
   readonly networks: Readonly<Record<string, NetworkState>>;
-  readonly containers: Readonly<Record<string, ContainerState>>;
-  readonly endpoints: Readonly<Record<string, EndpointState>>;
+  /** Bucketed by id (buckets.ts): one container's change copies one bucket, not every container. */
+  readonly containers: Buckets<ContainerState>;
+  readonly endpoints: Buckets<EndpointState>;
   readonly ipam: IpamState;
   readonly ports: PortAllocState;
   /** Monotonic counter for `seq` fields. */

@@ -1,6 +1,8 @@
 // docker compose up/down (src/docker/compose.ts) on a fixture project.
+
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { valuesOf } from '../../src/docker/buckets.js';
 import '../../src/control/all.js';
 import { CommandError, runCommandLine } from '../../src/control/command.js';
 import { planCompose } from '../../src/docker/compose.js';
@@ -71,7 +73,7 @@ describe('docker compose', () => {
     const out = h.run('docker compose -f shop/compose.yaml down');
     expect(out.split('\n')[0]).toBe(' Container shop-sidecar-1  Removed');
     expect(out).toContain(' Network shop_back  Removed');
-    expect(Object.keys(h.e.state.containers)).toEqual([]);
+    expect(valuesOf(h.e.state.containers)).toEqual([]);
     expect(
       Object.values(h.e.state.networks)
         .map((n) => n.name)

@@ -1,6 +1,8 @@
 // `docker start|stop|restart|kill|rm|ps|port|exec|inspect` (docker/cli cli/command/container).
 
 import { runCommandLine } from '../../control/command.js';
+import { valuesOf } from '../buckets.js';
+import { containerFile } from '../container-files.js';
 import type { DockerEngine } from '../engine.js';
 import { CliError, DaemonError } from '../errors.js';
 import type { ContainerState } from '../types.js';
@@ -38,7 +40,7 @@ export function dockerPs(e: DockerEngine, argv: readonly string[]): string {
     argv,
   );
   const now = e.world.sim.now;
-  const list = Object.values(e.state.containers)
+  const list = valuesOf(e.state.containers)
     .filter((c) => c.running || flagBool(p, 'all'))
     .sort((a, b) => b.seq - a.seq);
   const id = (c: ContainerState) => (flagBool(p, 'no-trunc') ? c.id : c.id.slice(0, 12));
@@ -92,6 +94,11 @@ export function dockerExec(e: DockerEngine, argv: readonly string[]): string {
   if (!c.running) throw new DaemonError(`container ${c.id} is not running`);
   const ns = e.world.namespace(c.nsName);
   if (ns === undefined) throw new DaemonError(`container ${c.id} is not running`);
+  // Files the daemon writes into the container (container-files.ts) are data, not namespaces.
+  if (cmd[0] === 'cat' && cmd.length === 2) {
+    const text = containerFile(e.state, c, cmd[1]!);
+    if (text !== null) return text;
+  }
   return runCommandLine(
     { world: e.world, ns },
     cmd.map((w) => (/^[^\s'"\\#]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`)).join(' '),

@@ -1,5 +1,6 @@
 // `docker network create|rm|ls|inspect|connect|disconnect` (docker/cli cli/command/network).
 
+import { getIn, valuesOf } from '../buckets.js';
 import type { DockerEngine } from '../engine.js';
 import { CliError } from '../errors.js';
 import type { NetworkState } from '../types.js';
@@ -26,9 +27,11 @@ function created(seq: number): string {
 
 export function inspectNetwork(e: DockerEngine, n: NetworkState): unknown {
   const containers: Record<string, unknown> = {};
-  for (const ep of Object.values(e.state.endpoints)) {
+  // Go marshals the map with its keys (container ids) sorted.
+  const eps = valuesOf(e.state.endpoints).sort((a, b) => (a.containerId < b.containerId ? -1 : 1));
+  for (const ep of eps) {
     if (ep.networkId !== n.id) continue;
-    const c = e.state.containers[ep.containerId]!;
+    const c = getIn(e.state.containers, ep.containerId)!;
     containers[c.id] = {
       Name: c.name,
       EndpointID: ep.id,

@@ -20,6 +20,7 @@ export const RUN_FLAGS = {
   'network-alias': { kind: 'list' },
   'net-alias': { kind: 'list' },
   link: { kind: 'list' },
+  dns: { kind: 'list' },
   publish: { short: 'p', kind: 'list' },
   'publish-all': { short: 'P', kind: 'bool' },
   expose: { kind: 'list' },
@@ -87,6 +88,7 @@ export function dockerRun(
       mode.startsWith('container:') && flagList(p, 'expose').length === 0 && ports.length === 0
         ? []
         : [...exposed],
+    dns: flagList(p, 'dns'),
   });
   if (cmd === 'create') return `${ctr.id}\n`;
   try {

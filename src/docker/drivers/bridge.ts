@@ -8,7 +8,8 @@
 //   setupIPv4Forwarding    sysctl net.ipv4.ip_forward=1 — and iptables -P FORWARD DROP only if it
 //                          was 0 (setup_ip_forwarding.go: the policy follows a change)
 //   setupLoopbackAddressesRouting  net.ipv4.conf.BR.route_localnet=1   (userland proxy off)
-//   setupIPv4BridgeNetFiltering    net.bridge.bridge-nf-call-iptables=1 (icc off or proxy off)
+//   setupIPv4BridgeNetFiltering    modprobe br_netfilter; net.bridge.bridge-nf-call-iptables=1
+//                                  (icc off or proxy off, with IPv4 forwarding on)
 //   addfirewallerNetwork   the iptables rules of iptables-plan.ts
 //   setupDeviceUp          ip link set BR up
 // Profile 27 (v27.5.1) orders the iptables rules before the isolation rules and re-arranges
@@ -20,6 +21,7 @@
 // into the container namespace, renames it `eth0`, sets the MAC and address, brings it up and adds
 // the default route via the gateway when this endpoint is the sandbox's gateway.
 
+import { getIn, valuesOf } from '../buckets.js';
 import type { FwNetwork, FwPortBinding } from '../iptables-plan.js';
 import type { ContainerState, EndpointState, NetworkState } from '../types.js';
 import { type CompileContext, type NetworkDriver, registerDriver } from './driver.js';
@@ -90,12 +92,14 @@ function prefixLen(subnet: string): string {
  */
 function links(c: CompileContext, n: NetworkState, ep: EndpointState, on: boolean): void {
   if (c.fw === null || ep.links.length === 0 || fwNetwork(n).icc) return;
-  const containers = Object.values(c.state.containers);
+  const containers = valuesOf(c.state.containers);
   for (const l of ep.links) {
     const name = l.split(':')[0]!;
     const child = containers.find((x) => x.name === name || x.id === name);
     if (child === undefined) continue;
-    const childEp = child.endpoints.map((id) => c.state.endpoints[id]).find((x) => x?.networkId === n.id);
+    const childEp = child.endpoints
+      .map((id) => getIn(c.state.endpoints, id))
+      .find((x) => x?.networkId === n.id);
     if (childEp === undefined || childEp.ip === '') continue;
     const ports = child.exposed
       .map((x) => {
@@ -105,6 +109,18 @@ function links(c: CompileContext, n: NetworkState, ep: EndpointState, on: boolea
       .sort((a, b) => a.port - b.port || (a.proto < b.proto ? -1 : a.proto > b.proto ? 1 : 0));
     c.fw.link(bridgeName(n), ep.ip, childEp.ip, ports, on);
   }
+}
+
+/**
+ * setup_bridgenetfiltering.go enableBridgeNetFiltering: `modprobe br_netfilter` (loadBridgeNetFilterModule,
+ * which also loads the bridge module), then bridge-nf-call-iptables=1 if it reads 0 — only when IPv4
+ * forwarding is on (setupIPv4BridgeNetFiltering).
+ */
+function bridgeNetFiltering(c: CompileContext): void {
+  if (c.host(['sysctl', '-n', 'net.ipv4.ip_forward']).trim() !== '1') return;
+  c.host(['modprobe', 'br_netfilter']);
+  if (c.host(['sysctl', '-n', 'net.bridge.bridge-nf-call-iptables']).trim() !== '1')
+    c.host(['sysctl', '-w', 'net.bridge.bridge-nf-call-iptables=1']);
 }
 
 export const bridgeDriver: NetworkDriver = {
@@ -140,10 +156,10 @@ export const bridgeDriver: NetworkDriver = {
     const brnf = !fwn.icc || !c.config.userlandProxy;
     if (c.profile.id === '27') {
       if (c.fw !== null) c.fw.newNetwork(fwn);
-      if (brnf && c.fw !== null) c.host(['sysctl', '-e', '-w', 'net.bridge.bridge-nf-call-iptables=1']);
+      if (brnf && c.fw !== null) bridgeNetFiltering(c);
       if (c.fw !== null) c.fw.userChain();
     } else {
-      if (brnf && c.fw !== null) c.host(['sysctl', '-e', '-w', 'net.bridge.bridge-nf-call-iptables=1']);
+      if (brnf && c.fw !== null) bridgeNetFiltering(c);
       if (c.fw !== null) c.fw.newNetwork(fwn);
     }
     c.host(['ip', 'link', 'set', br, 'up']);
@@ -189,7 +205,11 @@ export const bridgeDriver: NetworkDriver = {
   },
 
   externalConnectivity(c, n, ep, _ctr, on) {
+    // mapPorts starts a docker-proxy per binding before the per-port iptables rules are set;
+    // releasePorts stops them after the rules are gone (port_mapping_linux.go).
+    if (on && c.config.userlandProxy) for (const b of ep.bindings) c.proxy(b, true);
     if (c.fw !== null && ep.bindings.length > 0) c.fw.ports(fwNetwork(n), fwBindings(ep), on);
+    if (!on && c.config.userlandProxy) for (const b of ep.bindings) c.proxy(b, false);
   },
 };
 

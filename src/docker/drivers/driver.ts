@@ -5,7 +5,14 @@
 
 import type { Firewaller } from '../iptables-plan.js';
 import type { Profile } from '../profiles.js';
-import type { ContainerState, DaemonConfig, EndpointState, EngineState, NetworkState } from '../types.js';
+import type {
+  ContainerState,
+  DaemonConfig,
+  EndpointState,
+  EngineState,
+  NetworkState,
+  PortBinding,
+} from '../types.js';
 
 export interface CompileContext {
   readonly config: DaemonConfig;
@@ -18,6 +25,8 @@ export interface CompileContext {
   host(argv: readonly string[]): string;
   /** Runs a command line in a container's sandbox namespace (created on first use). */
   sandbox(nsName: string, argv: readonly string[]): string;
+  /** Starts (on) or stops a docker-proxy process for a published port (userland-proxy.ts). */
+  proxy(b: PortBinding, on: boolean): void;
 }
 
 export interface NetworkDriver {
