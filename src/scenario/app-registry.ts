@@ -102,6 +102,16 @@ export interface TcpOptions {
   timeoutNs: number;
 }
 
+export interface DnsOptions {
+  /** The name to look up, or for PTR an IPv4 address (the reverse name is built) or a reverse name. */
+  name: string;
+  type: 'A' | 'PTR';
+  /** Nameserver address (a container's default: the first nameserver of its resolv.conf). */
+  server: string;
+  port: number;
+  timeoutNs: number;
+}
+
 export interface ServerOptions {
   port: number;
 }
@@ -111,6 +121,7 @@ export interface AppOptionsByKind {
   ping: PingOptions;
   udp: UdpOptions;
   tcp: TcpOptions;
+  dns: DnsOptions;
   'udp-echo-peer': ServerOptions;
   'tcp-echo-peer': ServerOptions;
 }
@@ -151,6 +162,9 @@ export interface Observation {
   reply?: string | null;
   serverSaw?: { src: string; dst: string } | null;
   connected?: boolean;
+  /** (dns) the answer's RCODE name and its A addresses / PTR names, in order. */
+  rcode?: string | null;
+  answers?: string[];
   error?: ProbeErrorName | null;
   [extra: string]: unknown;
 }

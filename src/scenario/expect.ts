@@ -94,6 +94,16 @@ function probeParts(e: ProbeExpect, o: Observation): Part[] {
           : `icmp ${errs.map((x) => `type ${x.type} code ${x.code} from ${x.from}`).join(', ')}`;
     parts.push({ text, ok, observed });
   }
+  if (e.rcode !== undefined) parts.push(same('rcode', e.rcode, o.rcode));
+  if (e.answers !== undefined) {
+    const want = [...e.answers].sort();
+    const got = o.answers === undefined ? undefined : [...o.answers].sort();
+    parts.push({
+      text: `answers [${want.join(', ')}]`,
+      ok: got !== undefined && got.length === want.length && got.every((x, i) => x === want[i]),
+      observed: got === undefined ? 'answers not reported' : `answers [${(o.answers ?? []).join(', ')}]`,
+    });
+  }
   if (e.rttMax !== undefined) {
     const rtts = o.rttsNs ?? [];
     const worst = rtts.length === 0 ? undefined : Math.max(...rtts);

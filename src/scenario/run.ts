@@ -31,6 +31,7 @@ import {
   type AppKind,
   type AppOptionsByKind,
   appFactory,
+  type DnsOptions,
   type Observation,
   type Sighting,
 } from './app-registry.js';
@@ -39,11 +40,13 @@ import { StepError } from './errors.js';
 import { type CheckResult, type CommandOutcome, checkExpectations } from './expect.js';
 import { exposedPorts } from './images.js';
 import type { LoadedScenario } from './load.js';
+import { containerNameserver, parseNsRef, resolveNsRef } from './ns-ref.js';
 import { type Action, buildTimeline } from './timeline.js';
 import {
   type AppSpec,
   type CommandExpect,
   isCommandExpect,
+  isDns,
   isPing,
   isTcp,
   isUdp,
@@ -56,6 +59,7 @@ export const DEFAULTS = {
   ping: { count: 1, intervalNs: 1 * S, size: 56, timeoutNs: 5 * S },
   udp: { count: 1, intervalNs: 1 * S, payload: 'hi', timeoutNs: 1 * S },
   tcp: { timeoutNs: 5 * S },
+  dns: { timeoutNs: 5 * S, port: 53 },
 } as const;
 
 export interface RunOptions {
@@ -127,6 +131,7 @@ export function probeWorstNs(t: TrafficSpec): number {
     const d = DEFAULTS.udp;
     return ((t.count ?? d.count) - 1) * (t.interval ?? d.intervalNs) + (t.timeout ?? d.timeoutNs);
   }
+  if (isDns(t)) return t.timeout ?? DEFAULTS.dns.timeoutNs;
   return t.timeout ?? DEFAULTS.tcp.timeoutNs;
 }
 
@@ -161,6 +166,18 @@ export function probeOptions(t: TrafficSpec): { kind: AppKind; opts: AppOptionsB
         intervalNs: t.interval ?? d.intervalNs,
         ttl: t.ttl ?? null,
         timeoutNs: t.timeout ?? d.timeoutNs,
+      },
+    };
+  }
+  if (isDns(t)) {
+    return {
+      kind: 'dns',
+      opts: {
+        name: t.dns,
+        type: t.type ?? 'A',
+        server: t.server ?? '',
+        port: t.port ?? DEFAULTS.dns.port,
+        timeoutNs: t.timeout ?? DEFAULTS.dns.timeoutNs,
       },
     };
   }
@@ -321,7 +338,7 @@ export function runScenario(loaded: LoadedScenario, opts: RunOptions = {}): RunO
   };
   const makeApp = (
     name: string,
-    ns: Namespace,
+    where: Namespace | { ref: string; item: object; key: string },
     kind: AppKind,
     options: AppOptionsByKind[AppKind],
     isProbe: boolean,
@@ -334,7 +351,7 @@ export function runScenario(loaded: LoadedScenario, opts: RunOptions = {}): RunO
     }
     let doneCalled = false;
     const rng: Rng = sim.rng.stream(`app:${name}`);
-    const ctx: AppContext = {
+    const ctxIn = (ns: Namespace): AppContext => ({
       world,
       ns,
       name,
@@ -351,11 +368,45 @@ export function runScenario(loaded: LoadedScenario, opts: RunOptions = {}): RunO
           sim.at(Math.max(lastDoneNs, lastActionNs) + settle, endKind, 0, 0);
         }
       },
-    };
+    });
     if (isProbe) pendingProbes++;
-    apps.set(name, factory(ctx, options));
+    if (!('ref' in where)) {
+      apps.set(name, factory(ctxIn(where), options));
+      return;
+    }
+    // A container (ns-ref.ts): resolved when the app starts, since docker steps create containers.
+    let inner: App | null = null;
+    let error: string | null = null;
+    apps.set(name, {
+      start() {
+        const ns = resolveNsRef(world, nsOf, where.ref);
+        if (typeof ns === 'string') {
+          error = ns;
+          fail(where.item, [where.key], null, '', `${where.key}: ${where.ref}: ${ns}`, sim.now);
+          return;
+        }
+        let o = options;
+        if (kind === 'dns' && (o as DnsOptions).server === '') {
+          // A container's stub resolver asks its resolv.conf nameserver (127.0.0.11 with the
+          // embedded DNS server).
+          const server = containerNameserver(ns);
+          if (server === null) {
+            error = 'no nameserver in the container’s /etc/resolv.conf';
+            fail(where.item, [where.key], null, '', `${where.key}: ${where.ref}: ${error}`, sim.now);
+            return;
+          }
+          o = { ...(o as DnsOptions), server };
+        }
+        inner = factory(ctxIn(ns), o);
+        inner.start();
+      },
+      observe: () => inner?.observe() ?? { kind, unavailable: error ?? 'did not start' },
+    });
   };
-  for (const a of s.apps ?? []) makeApp(serverLabel(a), nsOf.get(a.in)!, a.serve, { port: a.port }, false);
+  const whereOf = (ref: string, item: object, key: string) =>
+    parseNsRef(ref, nsOf).container === null ? nsOf.get(ref)! : { ref, item, key };
+  for (const a of s.apps ?? [])
+    makeApp(serverLabel(a), whereOf(a.in, a, 'in'), a.serve, { port: a.port }, false);
   // Container images (`images:`): their servers start in a container's namespace when `docker run`
   // or `docker start` starts it (src/docker/engine.ts). Labels are CONTAINER:KIND/PORT.
   setWorldFileBase(world, dirname(loaded.source.file));
@@ -372,7 +423,7 @@ export function runScenario(loaded: LoadedScenario, opts: RunOptions = {}): RunO
   }
   for (const t of s.traffic ?? []) {
     const { kind, opts: o } = probeOptions(t);
-    makeApp(t.name, nsOf.get(t.from)!, kind, o, true);
+    makeApp(t.name, whereOf(t.from, t, 'from'), kind, o, true);
   }
 
   // 4. Capture taps on every device, including ones commands create later.

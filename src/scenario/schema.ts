@@ -6,7 +6,7 @@
 //   hosts:   [name | {name, sysctl}] or {name: {sysctl} | null}
 //   links:   [{a: host:dev, b: host:dev, delay, rate, queue, mtu}] or [[host:dev, host:dev]]
 //   steps:   [{at | after, in, run}] | [{at | after, link: host:dev, delay, rate, queue}]
-//   apps:    [{in, serve, port, at}]
+//   apps:    [{in, serve, port, at}]            in/from: HOST, HOST/CONTAINER or CONTAINER (ns-ref.ts)
 //   traffic: [{name, from, at, ping | udp | tcp, …}]
 //   expect:  [{probe, …} | {in, run, output-…} | {drops, count | min | max}]
 // Any list may hold `{repeat: {var: 1..N}, each: item}` blocks (repeat.ts).
@@ -35,6 +35,7 @@ import {
   variants,
 } from './codec.js';
 import { imagesCodec } from './images.js';
+import { nsRefCodec } from './ns-ref.js';
 import {
   type AppSpec,
   type CommandExpect,
@@ -240,7 +241,7 @@ export const stepCodec: Codec<StepSpec> = variants<StepSpec>(
 
 const appCodec: Codec<AppSpec> = object(
   {
-    in: req(hostName()),
+    in: req(nsRefCodec(), 'the host, or a container: HOST/CONTAINER or a container name (ns-ref.ts)'),
     serve: req(oneOfStrings(SERVER_KINDS), 'the server application'),
     port: req(integer({ min: 1, max: 65535 })),
     at: opt(duration(), 'start time (default 0)'),
@@ -252,7 +253,10 @@ const appCodec: Codec<AppSpec> = object(
 const probeName = string({ expected: 'a probe name', pattern: /^[A-Za-z0-9_][A-Za-z0-9_.:/-]*$/ });
 const probeCommon = {
   name: req(probeName, 'unique name that expectations refer to'),
-  from: req(hostName(), 'the host that sends'),
+  from: req(
+    nsRefCodec(),
+    'the host that sends, or a container: HOST/CONTAINER or a container name, resolved when the probe starts',
+  ),
   at: opt(duration(), 'start time (default 0)'),
 };
 const port = integer({ min: 1, max: 65535 });
@@ -291,13 +295,25 @@ const tcpTraffic = object(
   },
   { expected: 'a TCP probe' },
 );
+const dnsTraffic = object(
+  {
+    ...probeCommon,
+    dns: req(string({ expected: 'a name to look up (or an address, with type: PTR)' })),
+    type: opt(oneOfStrings(['A', 'PTR'] as const), 'query type (default A)'),
+    server: opt(ipv4Address(), 'nameserver (default: the container’s resolv.conf nameserver)'),
+    port: opt(port, 'nameserver port (default 53)'),
+    timeout: opt(duration(), 'wait for the answer (default 5s)'),
+  },
+  { expected: 'a DNS probe' },
+);
 export const trafficCodec: Codec<TrafficSpec> = variants<TrafficSpec>(
   [
     { key: 'ping', codec: pingTraffic },
     { key: 'udp', codec: udpTraffic },
     { key: 'tcp', codec: tcpTraffic },
+    { key: 'dns', codec: dnsTraffic },
   ],
-  { expected: 'a probe', description: 'A probe: ping, udp or tcp' },
+  { expected: 'a probe', description: 'A probe: ping, udp, tcp or dns' },
 );
 
 const probeExpect = object(
@@ -322,6 +338,8 @@ const probeExpect = object(
       'an ICMP error the probe received',
     ),
     'rtt-max': opt(duration(), 'every round trip at most this long'),
+    rcode: opt(oneOfStrings(['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED'] as const)),
+    answers: opt(list(string()), 'the DNS answers (A addresses, PTR names), in any order'),
     note: opt(string()),
   },
   { expected: 'a probe expectation' },

@@ -90,7 +90,17 @@ export interface TcpTraffic extends ProbeCommon {
   readonly timeout?: number;
 }
 
-export type TrafficSpec = PingTraffic | UdpTraffic | TcpTraffic;
+export interface DnsTraffic extends ProbeCommon {
+  /** Name to look up (A), or an IPv4 address / reverse name with `type: PTR`. */
+  readonly dns: string;
+  readonly type?: 'A' | 'PTR';
+  /** Nameserver; default: the first nameserver of the container's resolv.conf (containers only). */
+  readonly server?: string;
+  readonly port?: number;
+  readonly timeout?: number;
+}
+
+export type TrafficSpec = PingTraffic | UdpTraffic | TcpTraffic | DnsTraffic;
 
 /** Errors a probe reports, named after what the socket API would say. */
 export const PROBE_ERRORS = [
@@ -132,6 +142,10 @@ export interface ProbeExpect extends ExpectCommon {
   readonly replyTtl?: number;
   readonly icmp?: IcmpExpect;
   readonly rttMax?: number;
+  /** (dns) RCODE name. */
+  readonly rcode?: string;
+  /** (dns) the answers, in any order. */
+  readonly answers?: readonly string[];
 }
 
 export interface CommandExpect extends ExpectCommon {
@@ -177,6 +191,7 @@ export const isCommandStep = (s: StepSpec): s is CommandStep => 'run' in s;
 export const isPing = (t: TrafficSpec): t is PingTraffic => 'ping' in t;
 export const isUdp = (t: TrafficSpec): t is UdpTraffic => 'udp' in t;
 export const isTcp = (t: TrafficSpec): t is TcpTraffic => 'tcp' in t;
+export const isDns = (t: TrafficSpec): t is DnsTraffic => 'dns' in t;
 export const isProbeExpect = (e: ExpectSpec): e is ProbeExpect => 'probe' in e;
 export const isCommandExpect = (e: ExpectSpec): e is CommandExpect => 'run' in e;
 export const isDropExpect = (e: ExpectSpec): e is DropExpect => 'drops' in e;

@@ -5,10 +5,12 @@
 import { CommandError, splitWords, toolNames } from '../control/command.js';
 import type { PathItem } from './codec.js';
 import { commandLines } from './commands.js';
+import { parseNsRef } from './ns-ref.js';
 import { suggest } from './suggest.js';
 import {
   isCommandExpect,
   isCommandStep,
+  isDns,
   isDropExpect,
   isPing,
   isProbeExpect,
@@ -41,19 +43,21 @@ export interface ValidateOptions {
 }
 
 function probeKind(t: TrafficSpec): string {
-  return isPing(t) ? 'ping' : isUdp(t) ? 'udp' : isTcp(t) ? 'tcp' : '?';
+  return isPing(t) ? 'ping' : isUdp(t) ? 'udp' : isTcp(t) ? 'tcp' : isDns(t) ? 'dns' : '?';
 }
 
 /** Expectation fields and the probe kinds they apply to. */
 const FIELD_KINDS: Readonly<Record<string, readonly string[]>> = {
-  transmitted: ['ping', 'udp'],
-  received: ['ping', 'udp'],
+  transmitted: ['ping', 'udp', 'dns'],
+  received: ['ping', 'udp', 'dns'],
   connected: ['tcp'],
   serverSawSource: ['udp', 'tcp'],
   serverSawDestination: ['udp', 'tcp'],
   delivered: ['udp', 'tcp'],
   replyTtl: ['ping'],
   rttMax: ['ping'],
+  rcode: ['dns'],
+  answers: ['dns'],
 };
 const KEBAB: Readonly<Record<string, string>> = {
   serverSawSource: 'server-saw-source',
@@ -75,6 +79,21 @@ export function validateScenario(
   }
   const checkHost = (item: object, sub: readonly PathItem[], name: string): void => {
     if (!hosts.has(name)) report(item, sub, `unknown host "${name}"${suggest(name, hosts)}`);
+  };
+  // `from:`/`in:` may name a container (ns-ref.ts): HOST/CONTAINER checks the host; a bare name that
+  // is no host must be a container, which needs a `docker` command somewhere in the steps.
+  const runsDocker = (s.steps ?? []).some(
+    (st) => isCommandStep(st) && commandLines(st.run).some((c) => /^\s*docker(d)?\s/.test(c.text)),
+  );
+  const checkNsRef = (item: object, sub: readonly PathItem[], ref: string): void => {
+    const p = parseNsRef(ref, hosts);
+    if (p.host !== null) checkHost(item, sub, p.host);
+    else if (!runsDocker)
+      report(
+        item,
+        sub,
+        `unknown host "${ref}"${suggest(ref, hosts)} (and no step runs docker, so no container either)`,
+      );
   };
 
   const nics = new Map<string, object>();
@@ -131,7 +150,7 @@ export function validateScenario(
 
   const listening = new Set<string>();
   for (const a of s.apps ?? []) {
-    checkHost(a, ['in'], a.in);
+    checkNsRef(a, ['in'], a.in);
     const proto = a.serve.startsWith('tcp') ? 'tcp' : 'udp';
     const key = `${a.in}/${proto}/${a.port}`;
     if (listening.has(key))
@@ -141,8 +160,10 @@ export function validateScenario(
 
   const probes = new Map<string, TrafficSpec>();
   for (const t of s.traffic ?? []) {
-    checkHost(t, ['from'], t.from);
+    checkNsRef(t, ['from'], t.from);
     if (probes.has(t.name)) report(t, ['name'], `probe name "${t.name}" is used twice`);
+    if (isDns(t) && t.server === undefined && parseNsRef(t.from, hosts).container === null)
+      report(t, ['dns'], 'a DNS probe from a host needs "server" (only containers have a resolv.conf here)');
     probes.set(t.name, t);
     if (s.until !== undefined && (t.at ?? 0) > s.until)
       report(t, ['at'], 'this probe would start after the end of the run (until)');

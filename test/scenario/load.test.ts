@@ -60,7 +60,7 @@ describe('scenario loader errors', () => {
       '4:42: traffic[0].cuont: unknown key "cuont" (did you mean "count"?)',
     ]);
     expect(problems(`${HEAD}traffic:\n  - { name: p, from: c1, pnig: 10.0.0.2 }\n`)).toEqual([
-      '4:5: traffic[0]: expected a probe: one of the keys ping, udp, tcp is required (did you mean "ping"?)',
+      '4:5: traffic[0]: expected a probe: one of the keys ping, udp, tcp, dns is required (did you mean "ping"?)',
     ]);
   });
 
