@@ -836,16 +836,17 @@ export class Ipv4Stack implements L3Handler {
     const dst = dstIn >>> 0;
     const src = srcIn >>> 0;
     if (src !== 0 && !this.anySrc && !this.addrs.isIfAddr(srcIn | 0) && !this.isLocalAddr(src))
-      if (dst === 0xffffffff && oifDevId >= 0) {
-        const dev = w.devices[oifDevId]!;
-        out.routeId = -1;
-        out.type = RTN.Broadcast;
-        out.devId = oifDevId;
-        out.nexthop = dst;
-        out.src = src !== 0 ? src : this.addrs.selectAddr(dev, 0, SCOPE.Link);
-        out.mtu = dev.mtu;
-        return 0;
-      }
+      return ERR.ENETUNREACH;
+    if (dst === 0xffffffff && oifDevId >= 0) {
+      const dev = w.devices[oifDevId]!;
+      out.routeId = -1;
+      out.type = RTN.Broadcast;
+      out.devId = oifDevId;
+      out.nexthop = dst;
+      out.src = src !== 0 ? src : this.addrs.selectAddr(dev, 0, SCOPE.Link);
+      out.mtu = dev.mtu;
+      return 0;
+    }
     const r = fib.lookup(dstIn | 0);
     if (r < 0) return ERR.ENETUNREACH;
     const type = fib.type[r]!;
