@@ -48,6 +48,11 @@ const COLUMNS = {
   /** Trace record id; -1 when the frame is not being traced. */
   traceId: [Int32Array, -1],
   /**
+   * IPCB(skb)->frag_max_size of a datagram conntrack's defragmentation reassembled (the largest
+   * original fragment, refragmenting on output), | 0x10000 for IPSKB_FRAG_PMTU; 0 otherwise.
+   */
+  fragMax: [Int32Array, 0],
+  /**
    * br_netfilter's per-frame state (the skb's nf_bridge_info): -1 = none; otherwise the device id of
    * the bridge port it entered by (physindev) plus flag bits (src/net/devices/br-netfilter.ts).
    */
@@ -235,6 +240,7 @@ export class FramePool extends MetaBase {
     this.mark[h] = 0;
     this.ctId[h] = -1;
     this.traceId[h] = -1;
+    this.fragMax[h] = 0;
     this.nfBridge[h] = -1;
     this.ipvs[h] = 0;
     this.start[h] = (h & this.chunkMask) * this.slotSize + this.headroom;

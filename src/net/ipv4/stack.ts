@@ -34,9 +34,11 @@
 //       port unreachable from UDP when no socket is bound.
 //
 // Modelled since: ICMP rate limiting (icmp-ratelimit.ts), the PMTU cache (pmtu.ts), reassembly for
-// local delivery (defrag.ts; large pool slots for datagrams up to 65535 bytes).
-// Not modelled: ICMP redirects (send_redirects), conntrack's own defragmentation before PREROUTING
-// (nf_defrag_ipv4: fragments cross PREROUTING/FORWARD one by one, as without conntrack), IP options
+// local delivery (defrag.ts; large pool slots for datagrams up to 65535 bytes), conntrack
+// defragmentation before PREROUTING (nf_defrag_ipv4 when the namespace uses conntrack; output
+// refragments to frag_max_size, the pool's fragMax column), IP IDs as ip_idents_reserve (ip-idents.ts).
+// Not modelled: ICMP redirects (send_redirects), defragmentation at OUTPUT (only raw sockets send
+// fragments there), IP options
 // processing beyond copying them (no record-route/timestamp updates, no source routing), multicast,
 // policy routing rules other than the default local/main/default order.
 
@@ -158,6 +160,8 @@ const ICMP_FRAG_NEEDED = 4;
 const ICMP_PKT_FILTERED = 13;
 const ICMP_EXC_TTL = 0;
 const ICMP_EXC_FRAGTIME = 1;
+/** IPSKB_FRAG_PMTU in the pool's fragMax column. */
+const FRAG_PMTU = 0x10000;
 const IPPROTO_TCP = 6;
 const S = 1_000_000_000;
 
@@ -528,6 +532,17 @@ export class Ipv4Stack implements L3Handler {
     this.curPktType = pktType;
     this.curInDev = dev.id;
     this.curSkbDev = dev.id;
+    // nf_defrag_ipv4 (ipv4_conntrack_defrag, PREROUTING −400): with conntrack in use, fragments are
+    // reassembled before the hooks (queue user IP_DEFRAG_CONNTRACK_IN) and the whole datagram goes on;
+    // output refragments it to the largest original fragment (frag_max_size, IPSKB_FRAG_PMTU).
+    const nfd = this.ns.nf;
+    if (nfd !== null && nfd.conntrack !== null && (rd16(u8, off + 6) & (IPV4_MF | IPV4_OFFSET_MASK)) !== 0) {
+      const r = this.defrag.queue(h, dev, DefragUser.ConntrackIn);
+      if (r < 0) return;
+      pool.fragMax[r] = this.defrag.lastMaxSize | (this.defrag.lastFragPmtu ? FRAG_PMTU : 0);
+      this.receive(dev, r, pktType, pool.start[r]!);
+      return;
+    }
     // ip_rcv → NF_INET_PRE_ROUTING (raw, conntrack, mangle, DNAT); a DNAT changes what routing sees.
     // A traced packet records the hook even with no rules there (the explanation lists the hooks crossed).
     if (pool.traceId[h]! >= 0) explainIdleHook(this, Hook.PreRouting, h, dev.id);
@@ -770,8 +785,10 @@ export class Ipv4Stack implements L3Handler {
     const outDev = w.devices[fib.devId[r]!]!;
     const mtu = outDev.mtu;
     const len = pool.len[h]!;
-    // ip_exceeds_mtu: DF set and too big → fragmentation needed, with the next-hop MTU.
-    if (len > mtu && (u8[off + 6]! & 0x40) !== 0) {
+    // ip_exceeds_mtu: DF set and too big → fragmentation needed, with the next-hop MTU. A datagram
+    // conntrack reassembled exceeds only when its largest original fragment does (frag_max_size).
+    const fm = pool.fragMax[h]! & 0xffff;
+    if (len > mtu && (u8[off + 6]! & 0x40) !== 0 && (fm === 0 || fm > mtu)) {
       this.icmpSend(h, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, mtu);
       w.drop(h, Drop.MtuExceeded, inDev.id);
       return;
@@ -1023,6 +1040,9 @@ export class Ipv4Stack implements L3Handler {
    */
   private finishOutput(dev: Device, h: number, nexthop: number, broadcast: boolean, mtu: number): void {
     const pool = this.world.pool;
+    // ip_do_fragment: a reassembled datagram leaves in pieces no larger than its original fragments.
+    const fm = pool.fragMax[h]! & 0xffff;
+    if (fm !== 0 && fm < mtu) mtu = fm;
     if (pool.len[h]! > mtu) {
       this.fragment(dev, h, nexthop, broadcast, mtu);
       return;
@@ -1090,6 +1110,7 @@ export class Ipv4Stack implements L3Handler {
     let offset = (ff & IPV4_OFFSET_MASK) << 3;
     let left = tl - hl;
     let ptr = hl;
+    const pmtuDf = (pool.fragMax[h]! & FRAG_PMTU) !== 0;
     if (mtu - hl < 8) {
       w.drop(h, Drop.MtuExceeded, dev.id);
       return;
@@ -1110,7 +1131,8 @@ export class Ipv4Stack implements L3Handler {
       left -= len;
       const more = left > 0 || origMf;
       wr16(fu8, fo + 2, hl + len);
-      wr16(fu8, fo + 6, (offset >>> 3) | (more ? IPV4_MF : 0));
+      // ip_frag_next: DF only for a reassembled datagram whose largest fragment had it (IPSKB_FRAG_PMTU).
+      wr16(fu8, fo + 6, (offset >>> 3) | (more ? IPV4_MF : 0) | (pmtuDf ? 0x4000 : 0));
       wr16(fu8, fo + 10, 0);
       wr16(fu8, fo + 10, csumFull(fu8, fo, hl));
       ptr += len;

@@ -3,11 +3,15 @@
 // eth0, and end to end through real fragmentation.
 
 import { describe, expect, it } from 'vitest';
+import '../../../src/control/all.js';
+import { runCommandLine } from '../../../src/control/command.js';
 import { Drop } from '../../../src/net/drop-reason.js';
 import { stackOf } from '../../../src/net/ipv4/stack.js';
+import { transportOf } from '../../../src/net/transport/transport.js';
 import type { World } from '../../../src/net/world.js';
 import { rd16, wr16, wr32 } from '../../../src/wire/bytes.js';
 import { csumFull, csumVerifies } from '../../../src/wire/checksum.js';
+import { ipv4ToString } from '../../../src/wire/ipv4-address.js';
 import { expectConserved, ip, MS, Pinger, pairWorld, run, S } from './helpers.js';
 import { advance, routed } from './routed.js';
 
@@ -279,6 +283,42 @@ describe('end to end', () => {
     run(w);
     expect(p.heard).toMatchObject([{ kind: 'reply', seq: 1, from: '10.2.0.2' }]);
     expect(w.pool.largeLiveCount).toBe(0);
+    expectConserved(w);
+  });
+});
+
+describe('conntrack defragmentation (nf_defrag_ipv4)', () => {
+  it('a MASQUERADE router reassembles, NATs the whole datagram and refragments to the original size', () => {
+    const { w, a1, r1, b1 } = routed(1500);
+    a1.device('eth0')!.mtu = 576;
+    r1.device('eth-a')!.mtu = 576;
+    runCommandLine({ world: w, ns: r1 }, 'iptables -t nat -A POSTROUTING -o eth-b -j MASQUERADE');
+    const seen: Array<[number, number]> = [];
+    r1.device('eth-b')!.tap = {
+      frame(_d, dir, h) {
+        const u8 = w.pool.bytesOf(h);
+        const o = w.pool.start[h]!;
+        if (dir === 1 && rd16(u8, o + 12) === 0x0800) seen.push([rd16(u8, o + 16), rd16(u8, o + 20)]);
+      },
+    };
+    const got: Array<[string, number]> = [];
+    const udpB = transportOf(b1).udp;
+    const sb = udpB.open({
+      onDatagram(_s, src, _sp, _d, _u8, _off, len) {
+        got.push([ipv4ToString(src), len]);
+      },
+    });
+    udpB.bind(sb, 0, 9);
+    const udpA = transportOf(a1).udp;
+    const sa = udpA.open({ onDatagram() {} });
+    const data = payload(2000);
+    expect(udpA.send(sa, ip('10.2.0.2'), 9, data, 0, 2000)).toBe(0);
+    run(w);
+    // NATed as one datagram: b1 sees r1's address; r1 sent fragments of a1's size (572 = 20 + 552; 2008 UDP bytes).
+    expect(got).toEqual([['10.2.0.1', 2000]]);
+    expect(seen.map(([len]) => len)).toEqual([572, 572, 572, 372]);
+    expect(seen.every(([, ff]) => (ff & 0x4000) === 0)).toBe(true);
+    expect(stackOf(r1).defrag.queues).toBe(0);
     expectConserved(w);
   });
 });
