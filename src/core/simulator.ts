@@ -46,7 +46,7 @@ export interface RunOptions {
 export type RunReason = 'drained' | 'until' | 'stopped' | 'budget';
 
 export interface RunResult {
-  /** drained: no events left; until: next event is after `until`; stopped: stop() was called; budget: an event budget ran out. */
+  /** drained: no events left (the clock is then at `until` when one was given); until: next event is after `until`; stopped: stop() was called; budget: an event budget ran out. */
   reason: RunReason;
   /** Events dispatched by this call. */
   events: number;
@@ -215,7 +215,12 @@ export class Simulator {
         if (this.stopRequested) return 'stopped';
         if (n >= limit) return 'budget';
         if (!q.popDueInto(rec)) {
-          if (q.size === 0) return 'drained';
+          // Running "until T" leaves the clock at T even when the queue ran dry first, so that
+          // timeline steps and reports read the time the caller asked for.
+          if (q.size === 0) {
+            if (until !== Number.POSITIVE_INFINITY) this.clock = until;
+            return 'drained';
+          }
           this.clock = until;
           return 'until';
         }
@@ -241,7 +246,12 @@ export class Simulator {
         if (this.stopRequested) return 'stopped';
         if (n >= limit) return 'budget';
         if (!q.popDueInto(rec)) {
-          if (q.size === 0) return 'drained';
+          // Running "until T" leaves the clock at T even when the queue ran dry first, so that
+          // timeline steps and reports read the time the caller asked for.
+          if (q.size === 0) {
+            if (until !== Number.POSITIVE_INFINITY) this.clock = until;
+            return 'drained';
+          }
           this.clock = until;
           return 'until';
         }
