@@ -6,7 +6,7 @@
 
 import { CommandError, runCommandLine } from '../control/command.js';
 import { formatDuration } from '../core/time.js';
-import { DROP_REASON_NAMES } from '../net/drop-reason.js';
+import { DROP_REASON_COUNT, DROP_REASON_NAMES } from '../net/drop-reason.js';
 import type { World } from '../net/world.js';
 import type { CheckResult } from '../scenario/expect.js';
 import type { RunOutcome } from '../scenario/run.js';
@@ -18,6 +18,8 @@ export interface NamespaceState {
   links: unknown;
   neigh: unknown;
   fdb: unknown;
+  /** Per device (by name), the frames it dropped by reason (only devices and reasons with drops). */
+  drops: Record<string, Record<string, number>>;
 }
 
 function showJson(world: World, nsName: string, cmd: string): unknown {
@@ -44,7 +46,24 @@ export function namespaceState(world: World): Record<string, NamespaceState> {
       links: showJson(world, ns.name, 'ip -j -s link show'),
       neigh: showJson(world, ns.name, 'ip -j neigh show'),
       fdb: showJson(world, ns.name, 'bridge -j fdb show'),
+      drops: deviceDrops(world, ns.devices),
     };
+  }
+  return out;
+}
+
+function deviceDrops(
+  world: World,
+  devices: readonly { id: number; name: string }[],
+): NamespaceState['drops'] {
+  const out: NamespaceState['drops'] = {};
+  for (const d of devices) {
+    for (let r = 0; r < DROP_REASON_COUNT; r++) {
+      const n = world.counters.drops[d.id * DROP_REASON_COUNT + r] ?? 0;
+      if (n === 0) continue;
+      out[d.name] ??= {};
+      out[d.name]![DROP_REASON_NAMES[r] ?? String(r)] = n;
+    }
   }
   return out;
 }

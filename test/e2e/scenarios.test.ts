@@ -22,7 +22,15 @@ const FILES = readdirSync(SCENARIOS)
 function runCaptured(
   file: string,
   seed?: number,
-): { bytes: Uint8Array; ok: boolean; failures: string[]; leaks: number; inFlight: number; live: number } {
+): {
+  bytes: Uint8Array;
+  ok: boolean;
+  failures: string[];
+  leaks: number;
+  inFlight: number;
+  live: number;
+  fingerprint: string;
+} {
   const loaded = loadScenarioFile(join(SCENARIOS, file));
   const sink = new MemorySink();
   const capture = new PcapngWriter(sink);
@@ -36,11 +44,12 @@ function runCaptured(
     leaks: out.world.pool.leaks().length,
     inFlight: bal.inFlight,
     live: out.world.pool.liveCount,
+    fingerprint: out.fingerprint,
   };
 }
 
 describe.each(FILES)('scenario %s', (file) => {
-  it('holds every expectation, conserves frames, and captures byte-identically for the same seed', () => {
+  it('holds every expectation, conserves frames, and captures and fingerprints identically for the same seed', () => {
     const a = runCaptured(file);
     expect(a.failures).toEqual([]);
     expect(a.ok).toBe(true);
@@ -48,6 +57,8 @@ describe.each(FILES)('scenario %s', (file) => {
     expect(a.inFlight).toBe(a.live);
     const b = runCaptured(file);
     expect(Buffer.from(b.bytes).equals(Buffer.from(a.bytes))).toBe(true);
+    expect(b.fingerprint).toBe(a.fingerprint);
+    expect(a.leaks).toBe(0);
     const parsed = readPcapng(a.bytes);
     expect(parsed.ok).toBe(true);
     if (parsed.ok) expect(parsed.file.packets.length).toBeGreaterThan(0);

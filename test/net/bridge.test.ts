@@ -113,6 +113,22 @@ describe('bridge forwarding', () => {
     expect(l.take('host').length).toBe(1);
   });
 
+  it('`ip link set dev X type bridge_slave hairpin on` is `bridge link set dev X hairpin on`', () => {
+    const l = lab(2);
+    l.send(0, BCAST, A);
+    l.take('c1');
+    l.take('host');
+    l.run(l.host, 'ip link set dev v0 type bridge_slave hairpin on');
+    expect(l.run(l.host, 'bridge -d link show dev v0')).toContain('hairpin on');
+    l.send(0, A, '02:00:00:00:00:0d');
+    expect(l.take('c0').length).toBe(1);
+    l.run(l.host, 'ip link set dev v0 type bridge_slave hairpin off');
+    expect(l.run(l.host, 'bridge -d link show dev v0')).toContain('hairpin off');
+    l.send(0, A, '02:00:00:00:00:0d');
+    expect(l.take('c0')).toEqual([]);
+    expect(l.world.dropCounts[Drop.BridgeNoPort]).toBe(1);
+  });
+
   it('isolated ports do not talk to each other but do talk to non-isolated ones', () => {
     const l = lab(3);
     l.run(l.host, 'bridge link set dev v0 isolated on');
