@@ -14,7 +14,7 @@ import type { PortAllocState } from './types.js';
 
 export const FALLBACK_RANGE: readonly [number, number] = [49153, 65535];
 
-type PortDraft = { used: Record<string, Record<string, number[]>>; last: Record<string, number> };
+type PortDraft = { used: Record<string, Record<string, Record<string, 1>>>; last: Record<string, number> };
 
 /** Parses the `ip_local_port_range` sysctl text ("32768\t60999"). */
 export function parsePortRange(text: string | null): [number, number] {
@@ -30,7 +30,7 @@ function conflicts(ports: PortDraft, ip: string, proto: string, port: number): s
     const kip = key.slice(0, slash);
     if (key.slice(slash + 1) !== proto) continue;
     if (kip !== ip && kip !== '0.0.0.0' && ip !== '0.0.0.0') continue;
-    if (ports.used[key]![port >> 8]?.includes(port)) return kip;
+    if (ports.used[key]![port >> 8]?.[port] !== undefined) return kip;
   }
   return null;
 }
@@ -42,14 +42,12 @@ function mark(ports: PortDraft, ip: string, proto: string, port: number): void {
     byHi = {};
     ports.used[key] = byHi;
   }
-  let list = byHi[port >> 8];
-  if (list === undefined) {
-    list = [];
-    byHi[port >> 8] = list;
+  let set = byHi[port >> 8];
+  if (set === undefined) {
+    set = {};
+    byHi[port >> 8] = set;
   }
-  let i = 0;
-  while (i < list.length && list[i]! < port) i++;
-  list.splice(i, 0, port);
+  set[port] = 1;
 }
 
 /**
@@ -86,10 +84,8 @@ export function allocatePort(
 }
 
 export function releasePort(ports: PortDraft, ip: string, proto: string, port: number): void {
-  const list = ports.used[`${ip}/${proto}`]?.[port >> 8];
-  if (list === undefined) return;
-  const i = list.indexOf(port);
-  if (i >= 0) list.splice(i, 1);
+  const set = ports.used[`${ip}/${proto}`]?.[port >> 8];
+  if (set !== undefined) delete set[port];
 }
 
 export type { PortAllocState, PortDraft };

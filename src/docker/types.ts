@@ -168,10 +168,10 @@ export interface IpamState {
 /** The port allocator (portallocator.PortAllocator): host ports in use per address and protocol. */
 export interface PortAllocState {
   /**
-   * `0.0.0.0/tcp` → ports in use, bucketed by `port >> 8` (ascending within a bucket) so one
+   * `0.0.0.0/tcp` → ports in use, bucketed by `port >> 8` (each bucket a set: port → 1) so one
    * allocation copies at most 256 ports, not every port of the address.
    */
-  readonly used: Readonly<Record<string, Readonly<Record<string, readonly number[]>>>>;
+  readonly used: Readonly<Record<string, Readonly<Record<string, Readonly<Record<string, 1>>>>>>;
   /** Per-range round-robin pointer: `0.0.0.0/tcp/32768-60999` → last port handed out. */
   readonly last: Readonly<Record<string, number>>;
 }

@@ -57,6 +57,8 @@ export interface DockerProxy {
   readonly binding: PortBinding;
   /** Connections / flows relayed so far (reports, tests). */
   readonly relayed: number;
+  /** Connections / flows open now. */
+  readonly open: number;
   stop(): void;
 }
 
@@ -169,6 +171,10 @@ class TcpProxy implements DockerProxy {
     pair.backend = r;
   }
 
+  get open(): number {
+    return this.pairs.size;
+  }
+
   private maybeDone(pair: TcpPair): void {
     if (!pair.clientEof || !pair.backendEof) return;
     pair.client.close();
@@ -273,8 +279,7 @@ class UdpProxy implements DockerProxy, TimerTarget {
     this.byId[f.id] = null;
   }
 
-  /** Open flows (tests). */
-  get openFlows(): number {
+  get open(): number {
     return this.flows.size;
   }
 
