@@ -71,6 +71,8 @@ export interface PingOptions {
   ttl: number | null;
   /** ICMP payload bytes (default 56, as ping). */
   size: number;
+  /** DF: true = `-M do`, false = `-M dont`, absent = `-M want` (ping's default). */
+  df?: boolean;
   /** Wait after the last request for replies/errors (default 5 s). */
   timeoutNs: number;
 }

@@ -148,6 +148,7 @@ export function probeOptions(t: TrafficSpec): { kind: AppKind; opts: AppOptionsB
         intervalNs: t.interval ?? d.intervalNs,
         ttl: t.ttl ?? null,
         size: t.size ?? d.size,
+        ...(t.df === undefined ? {} : { df: t.df }),
         timeoutNs: t.timeout ?? d.timeoutNs,
       },
     };

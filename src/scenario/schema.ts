@@ -268,6 +268,10 @@ const pingTraffic = object(
     interval: opt(duration(), 'between requests (default 1s)'),
     ttl: opt(integer({ min: 1, max: 255 })),
     size: opt(integer({ min: 0, max: 65507 }), 'payload bytes (default 56)'),
+    df: opt(
+      boolean(),
+      "don't fragment: true = ping -M do, false = -M dont (default: DF when the packet fits the route's MTU)",
+    ),
     timeout: opt(duration(), 'wait after the last request (default 5s)'),
   },
   { expected: 'a ping probe' },

@@ -70,6 +70,8 @@ export interface PingTraffic extends ProbeCommon {
   readonly interval?: number;
   readonly ttl?: number;
   readonly size?: number;
+  /** IP_MTU_DISCOVER: true = DO, false = DONT, absent = WANT. */
+  readonly df?: boolean;
   readonly timeout?: number;
 }
 

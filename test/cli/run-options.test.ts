@@ -251,3 +251,74 @@ describe('dummy devices in a scenario', () => {
     expect(rep.drops).toEqual({});
   });
 });
+
+// The kernel fixture mtu-df (test/fixtures/kernel/mtu-df.json, Linux 6.18) as a scenario: ping's
+// `df` (true = -M do, false = -M dont, absent = -M want) decides who fragments or who complains.
+const MTU_DF = `netsim: 1
+hosts: [a1, r1, b1]
+steps:
+  - in: r1
+    run: |
+      ip link set lo up
+      ip link add eth-a type veth peer name eth0 netns a1
+      ip link add eth-b type veth peer name eth0 netns b1
+      ip addr add 10.1.0.1/24 dev eth-a
+      ip addr add 10.2.0.1/24 dev eth-b
+      ip link set eth-b mtu 1400
+      ip link set eth-a up
+      ip link set eth-b up
+      sysctl -w net.ipv4.ip_forward=1
+  - in: a1
+    run: |
+      ip link set lo up
+      ip addr add 10.1.0.2/24 dev eth0
+      ip link set eth0 up
+      ip route add default via 10.1.0.1
+  - in: b1
+    run: |
+      ip link set lo up
+      ip addr add 10.2.0.2/24 dev eth0
+      ip link set eth0 mtu 1400
+      ip link set eth0 up
+      ip route add default via 10.2.0.1
+traffic:
+  - { at: 1s, name: df-1372, from: a1, ping: 10.2.0.2, size: 1372, df: true }
+  - { at: 2s, name: nodf-1472-router-fragments, from: a1, ping: 10.2.0.2, size: 1472, df: false }
+  - { at: 3s, name: df-1472, from: a1, ping: 10.2.0.2, size: 1472, df: true }
+  - { at: 4s, name: df-1472-after-pmtu, from: a1, ping: 10.2.0.2, size: 1472, df: true }
+  - { at: 5s, name: nodf-1472-sender-fragments, from: a1, ping: 10.2.0.2, size: 1472, df: false }
+  - { at: 6s, name: default-pmtu-1472, from: a1, ping: 10.2.0.2, size: 1472 }
+expect:
+  - { probe: df-1372, transmitted: 1, received: 1, reply-ttl: 63 }
+  - { probe: nodf-1472-router-fragments, transmitted: 1, received: 1, reply-ttl: 63 }
+  - { probe: df-1472, transmitted: 1, received: 0, icmp: { type: 3, code: 4, from: 10.1.0.1 } }
+  - { probe: df-1472-after-pmtu, transmitted: 0, received: 0, error: message-too-long }
+  - { probe: nodf-1472-sender-fragments, transmitted: 1, received: 1 }
+  - { probe: default-pmtu-1472, transmitted: 1, received: 1 }
+`;
+
+describe('ping df in a scenario', () => {
+  it('replays the mtu-df kernel fixture: DF fits, router fragments, frag-needed, EMSGSIZE, sender fragments', async () => {
+    const r = await netsim(['run', file('mtu-df.yaml', MTU_DF), '--json', '-']);
+    const rep = JSON.parse(r.stdout);
+    expect(rep.expectations.filter((e: { ok: boolean }) => !e.ok)).toEqual([]);
+    expect(r.code).toBe(0);
+    // Without `df`, the first 1472-byte ping (before the PMTU was learned) has DF set (-M want, the
+    // packet fits a1's route) and r1 refuses it; a1 learns the PMTU then, so df-1472 fails locally
+    // instead of hearing frag-needed. The option is what let r1 fragment it.
+    const noOpt = await netsim([
+      'run',
+      file(
+        'mtu-df2.yaml',
+        MTU_DF.replace('size: 1472, df: false }\n  - { at: 3s', 'size: 1472 }\n  - { at: 3s'),
+      ),
+      '--json',
+      '-',
+    ]);
+    const failed = JSON.parse(noOpt.stdout).expectations.filter((e: { ok: boolean }) => !e.ok);
+    expect(failed.map((e: { check: string }) => e.check)).toEqual([
+      expect.stringContaining('nodf-1472-router-fragments'),
+      expect.stringContaining('df-1472:'),
+    ]);
+  });
+});
