@@ -59,6 +59,7 @@ export class TcpProbe implements App, TcpHandler, TimerTarget {
     this.startNs = this.world.sim.now;
     const r = transportOf(this.ctx.ns).tcp.connect(this.opts.dstAddr, this.opts.port, this, {
       sport: this.opts.sport ?? 0,
+      ttl: this.opts.ttl ?? 0,
       traceId: this.ctx.openTrace?.(this.ctx.name) ?? -1,
     });
     if (typeof r === 'number') {

@@ -100,6 +100,8 @@ export interface TcpOptions {
   sport: number | null;
   /** Sent after the handshake; null = connect, then close. */
   payload: string | null;
+  /** IP_TTL; null = the namespace's net.ipv4.ip_default_ttl. */
+  ttl?: number | null;
   /** Give up connecting / waiting for the reply after this long (default 5 s). */
   timeoutNs: number;
 }

@@ -191,6 +191,7 @@ export function probeOptions(t: TrafficSpec): { kind: AppKind; opts: AppOptionsB
       port: t.tcp.port,
       sport: t.sport ?? null,
       payload: t.payload ?? null,
+      ttl: t.ttl ?? null,
       timeoutNs: t.timeout ?? DEFAULTS.tcp.timeoutNs,
     },
   };

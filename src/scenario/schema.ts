@@ -295,6 +295,7 @@ const tcpTraffic = object(
     tcp: req(endpoint()),
     sport: opt(port),
     payload: opt(string()),
+    ttl: opt(integer({ min: 1, max: 255 })),
     timeout: opt(duration(), 'give up connecting/waiting after (default 5s)'),
   },
   { expected: 'a TCP probe' },

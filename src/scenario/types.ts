@@ -89,6 +89,7 @@ export interface TcpTraffic extends ProbeCommon {
   readonly tcp: Endpoint;
   readonly sport?: number;
   readonly payload?: string;
+  readonly ttl?: number;
   readonly timeout?: number;
 }
 

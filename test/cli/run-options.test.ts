@@ -322,3 +322,26 @@ describe('ping df in a scenario', () => {
     ]);
   });
 });
+
+describe('tcp probe ttl in a scenario', () => {
+  it('TTL 1 expires at the router: time exceeded aborts the connect at once with EHOSTUNREACH (tcp_v4_err in SYN_SENT; checked on Linux 6.18); TTL 2 connects', async () => {
+    const s = MTU_DF.replace(
+      /traffic:[\s\S]*$/,
+      `apps:
+  - { in: b1, serve: tcp-echo-peer, port: 80 }
+traffic:
+  - { at: 1s, name: ttl1, from: a1, tcp: 10.2.0.2:80, sport: 40001, ttl: 1 }
+  - { at: 2s, name: ttl2, from: a1, tcp: 10.2.0.2:80, sport: 40002, ttl: 2, payload: hi }
+expect:
+  - { probe: ttl1, connected: false, error: ttl-exceeded, icmp: { type: 11, code: 0, from: 10.1.0.1 } }
+  - { probe: ttl2, connected: true, replied: true, server-saw-source: 10.1.0.2:40002 }
+  - { drops: TtlExpired, count: 1 }
+`,
+    );
+    const r = await netsim(['run', file('tcp-ttl.yaml', s), '--json', '-']);
+    const rep = JSON.parse(r.stdout);
+    expect(rep.expectations.filter((e: { ok: boolean }) => !e.ok)).toEqual([]);
+    expect(r.code).toBe(0);
+    expect(rep.probes.ttl1.errno).toBe('EHOSTUNREACH');
+  });
+});
