@@ -345,3 +345,26 @@ expect:
     expect(rep.probes.ttl1.errno).toBe('EHOSTUNREACH');
   });
 });
+
+describe('JSON scenario files', () => {
+  const json = (extra: string) => `{
+  "netsim": 1,
+  "hosts": ["a"],
+  "steps": [{ "in": "a", "run": "ip link set lo up" }],
+  "traffic": [{ "name": "self", "from": "a", "ping": "127.0.0.1"${extra} }],
+  "expect": [{ "probe": "self", "received": 1 }]
+}
+`;
+  it('runs like YAML, and errors carry file:line:col', async () => {
+    const ok = await netsim(['run', file('s.json', json(''))]);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain('1/1 expectations hold');
+    const f = file('bad.json', json(', "cuont": 2'));
+    const bad = await netsim(['validate', f]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.split('\n')[0]).toMatch(
+      new RegExp(`^${f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:5:\\d+: `),
+    );
+    expect(bad.stderr).toContain('cuont');
+  });
+});

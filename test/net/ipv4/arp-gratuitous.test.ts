@@ -88,4 +88,18 @@ describe('gratuitous ARP', () => {
     expect(t.neigh()).toBe('10.0.0.2 lladdr 02:00:00:00:00:02 PERMANENT \n');
     t.balanced();
   });
+
+  it('ip neigh replace creates a missing entry, and turns a learned one permanent (ARP then leaves it)', () => {
+    const t = setup();
+    t.sh(t.a, 'ip neigh replace 10.0.0.3 lladdr 02:00:00:00:00:33 dev eth0');
+    t.sh(t.a, 'ip neigh add 10.0.0.2 lladdr 02:00:00:00:00:02 dev eth0 nud stale');
+    t.sh(t.a, 'ip neigh replace 10.0.0.2 lladdr 02:00:00:00:00:02 dev eth0');
+    t.sendArp(ARP_OP.Request, '02:00:00:00:00:04', '10.0.0.2', '10.0.0.2');
+    // (The kernel lists entries in hash-bucket order, seeded per boot: compare them sorted.)
+    expect(t.neigh().split('\n').filter(Boolean).sort()).toEqual([
+      '10.0.0.2 lladdr 02:00:00:00:00:02 PERMANENT ',
+      '10.0.0.3 lladdr 02:00:00:00:00:33 PERMANENT ',
+    ]);
+    t.balanced();
+  });
 });
