@@ -9,6 +9,7 @@ import './ip/link-types/vxlan.js';
 import './ip/link-types/macvlan.js';
 import './ip/link-types/vlan.js';
 import './ip/link-types/ipvlan.js';
+import './ip/link-types/ipip.js';
 import './bridge.js';
 import './sysctl.js';
 import './modprobe.js';

@@ -3,11 +3,13 @@
 //   modprobe [-a] [-v] [-q] [-n] MODULE…      without -a only the first word is a module name
 //                                              (the rest are module parameters, ignored here)
 // br_netfilter has an effect (src/net/devices/br-netfilter.ts: the net.bridge.* sysctls appear and
-// bridged IPv4 crosses iptables); the other known modules are already "built in" to netsim and load
-// as no-ops. An unknown name fails like kmod: `modprobe: FATAL: Module X not found in directory
-// /lib/modules/RELEASE`, exit status 1. Removal (-r) is not modelled.
+// bridged IPv4 crosses iptables), and so has ipip (src/net/devices/ipip.ts: tunl0 appears in every
+// namespace); the other known modules are already "built in" to netsim and load as no-ops. An unknown
+// name fails like kmod: `modprobe: FATAL: Module X not found in directory /lib/modules/RELEASE`,
+// exit status 1. Removal (-r) is not modelled.
 
 import { loadBrNetfilter } from '../net/devices/br-netfilter.js';
+import { loadIpip } from '../net/devices/ipip.js';
 import { type CommandContext, CommandError, type CommandResult, registerTool } from './command.js';
 
 /** The kernel release netsim reports (the one its fixtures were recorded on). */
@@ -22,6 +24,9 @@ const KNOWN = new Set([
   'vxlan',
   'macvlan',
   'ipvlan',
+  'ipip',
+  'tunnel4',
+  'ip_tunnel',
   'dummy',
   'ip_vs',
   'ip_vs_rr',
@@ -103,6 +108,8 @@ export function modprobe(ctx: CommandContext, args: readonly string[]): CommandR
     if (verbose) out += `insmod /lib/modules/${KERNEL_RELEASE}/kernel/${name}.ko\n`;
     if (dryRun) continue;
     if (name === 'br_netfilter') loadBrNetfilter(ctx.world);
+    // ipip: the fallback tunl0 appears in every namespace (src/net/devices/ipip.ts).
+    else if (name === 'ipip') loadIpip(ctx.world);
   }
   return { stdout: out };
 }

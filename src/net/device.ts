@@ -24,6 +24,8 @@ export const DevKind = {
   Macvlan: 6,
   Ipvlan: 7,
   Vlan: 8,
+  /** IPv4-in-IPv4 tunnel (ARPHRD_TUNNEL: no link-layer header). */
+  Ipip: 9,
 } as const;
 export type DevKind = (typeof DevKind)[keyof typeof DevKind];
 
@@ -38,6 +40,7 @@ export const DEV_KIND_NAMES: readonly string[] = [
   'macvlan',
   'ipvlan',
   'vlan',
+  'ipip',
 ];
 
 /** What an rx handler did with a frame (cf. `rx_handler_result_t`). */

@@ -159,8 +159,18 @@ export class World {
     const ns = new Namespace(this, this.namespaces.length, name);
     this.namespaces.push(ns);
     this.nsByName.set(name, ns);
+    for (const fn of this.nsAddedListeners) fn(ns);
     return ns;
   }
+
+  /**
+   * Calls `fn` for every namespace created from now on (a loaded module's pernet init, e.g. ipip's
+   * tunl0 in each new namespace).
+   */
+  onNamespaceAdded(fn: (ns: Namespace) => void): void {
+    this.nsAddedListeners.push(fn);
+  }
+  private readonly nsAddedListeners: ((ns: Namespace) => void)[] = [];
 
   namespace(name: string): Namespace | undefined {
     return this.nsByName.get(name);

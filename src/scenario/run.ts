@@ -211,6 +211,9 @@ export function tryCommand(world: World, ns: Namespace, cmd: string): CommandOut
   }
 }
 
+/** LINKTYPE_RAW (tcpdump.org link-layer header types): a bare IPv4/IPv6 packet. */
+const LINKTYPE_RAW = 101;
+
 /** Writes every frame a device sends or receives into the capture, one interface per device. */
 class CaptureTap implements FrameTap {
   private readonly ifIds: number[] = [];
@@ -222,7 +225,11 @@ class CaptureTap implements FrameTap {
     let id = this.ifIds[devId];
     if (id === undefined) {
       const dev = this.world.devices[devId]!;
-      id = this.writer.addInterface(`${dev.ns.name}/${dev.name}`);
+      // ARPHRD_TUNNEL devices (ipip) carry bare IPv4 packets: LINKTYPE_RAW, as tcpdump records them.
+      id = this.writer.addInterface(
+        `${dev.ns.name}/${dev.name}`,
+        dev.kind === DevKind.Ipip ? { linkType: LINKTYPE_RAW } : {},
+      );
       this.ifIds[devId] = id;
     }
     const pool = this.world.pool;

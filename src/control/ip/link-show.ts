@@ -1,7 +1,9 @@
 // `ip link show` in iproute2 6.1's text, brief (-br), JSON (-j) and statistics (-s) forms.
 
 import { type Device, DevKind } from '../../net/device.js';
+import type { IpipDevice } from '../../net/devices/ipip.js';
 import type { PairedDevice } from '../../net/devices/veth.js';
+import { ipv4ToString } from '../../wire/ipv4-address.js';
 import { macToString } from '../../wire/mac.js';
 import { type CommandContext, CommandError, type CommandResult } from '../command.js';
 import { type IpOptions, matches, printJson } from './index.js';
@@ -17,7 +19,11 @@ function peerOf(dev: Device): Device | null {
 function linkFlags(dev: Device): { list: string[]; noCarrier: boolean; mDown: boolean } {
   const list: string[] = [];
   if (dev.kind === DevKind.Loopback) list.push('LOOPBACK');
-  else {
+  else if (dev.kind === DevKind.Ipip) {
+    // ARPHRD_TUNNEL: IFF_NOARP, plus IFF_POINTOPOINT with a remote address.
+    if ((dev as IpipDevice).pointToPoint) list.push('POINTOPOINT');
+    list.push('NOARP');
+  } else {
     list.push('BROADCAST');
     if (dev.kind === DevKind.Dummy) list.push('NOARP');
     else list.push('MULTICAST');
@@ -55,20 +61,27 @@ function operState(dev: Device): string {
 }
 
 function displayName(dev: Device): string {
+  // A tunnel always reports IFLA_LINK (parms.link): 0 prints as `@NONE`.
+  if (dev.kind === DevKind.Ipip) return `${dev.name}@${(dev as IpipDevice).parms.link?.name ?? 'NONE'}`;
   const peer = peerOf(dev);
   if (peer === null) return dev.name;
   return peer.ns === dev.ns ? `${dev.name}@${peer.name}` : `${dev.name}@if${peer.ifindex}`;
 }
 
 function linkTypeWord(dev: Device): string {
+  if (dev.kind === DevKind.Ipip) return 'ipip';
   return dev.kind === DevKind.Loopback ? 'loopback' : 'ether';
 }
 
+/** The link-layer address: a tunnel's is its `local` IPv4 address (dev_addr, 4 bytes). */
 function macText(dev: Device): string {
+  if (dev.kind === DevKind.Ipip) return ipv4ToString((dev as IpipDevice).parms.local);
   return macToString(dev.macHi, dev.macLo);
 }
 
+/** The broadcast address; a tunnel's is its `remote` (printed after `peer` when POINTOPOINT). */
 function brdText(dev: Device): string {
+  if (dev.kind === DevKind.Ipip) return ipv4ToString((dev as IpipDevice).parms.remote);
   return dev.kind === DevKind.Loopback ? '00:00:00:00:00:00' : 'ff:ff:ff:ff:ff:ff';
 }
 
@@ -106,6 +119,7 @@ function linkJson(dev: Device, opts: IpOptions, ctx: CommandContext): Record<str
   const peer = peerOf(dev);
   if (peer !== null && peer.ns === dev.ns) o.link = peer.name;
   else if (peer !== null) o.link_index = peer.ifindex;
+  else if (dev.kind === DevKind.Ipip) o.link = (dev as IpipDevice).parms.link?.name ?? null;
   o.ifname = dev.name;
   o.flags = f.noCarrier ? ['NO-CARRIER', ...f.list] : f.list;
   if (f.mDown) (o.flags as string[]).push('M-DOWN');
@@ -118,14 +132,15 @@ function linkJson(dev: Device, opts: IpOptions, ctx: CommandContext): Record<str
   o.txqlen = dev.txqueuelen;
   o.link_type = linkTypeWord(dev);
   o.address = macText(dev);
+  if (dev.kind === DevKind.Ipip && (dev as IpipDevice).pointToPoint) o.link_pointtopoint = true;
   o.broadcast = brdText(dev);
   if (peer !== null && peer.ns !== dev.ns) o.link_netnsid = dev.ns.netnsIdOf(peer.ns);
   if (dev.alias !== '') o.ifalias = dev.alias;
   if (opts.details) {
     o.promiscuity = dev.promisc ? 1 : 0;
-    o.min_mtu =
-      dev.kind === DevKind.Loopback || dev.kind === DevKind.Dummy || dev.kind === DevKind.Vlan ? 0 : 68;
-    o.max_mtu = dev.kind === DevKind.Loopback || dev.kind === DevKind.Dummy ? 0 : 65535;
+    const [minMtu, maxMtu] = mtuLimits(dev);
+    o.min_mtu = minMtu;
+    o.max_mtu = maxMtu;
     const kind = kindName(dev);
     const sk = slaveKindOf(dev);
     if (kind !== '' || sk !== undefined) {
@@ -183,9 +198,18 @@ function kindName(dev: Device): string {
       return 'ipvlan';
     case DevKind.Vlan:
       return 'vlan';
+    case DevKind.Ipip:
+      return 'ipip';
     default:
       return '';
   }
+}
+
+/** `minmtu` / `maxmtu` in `ip -d link` (dev->min_mtu / max_mtu). */
+function mtuLimits(dev: Device): [number, number] {
+  if (dev.kind === DevKind.Ipip) return [(dev as IpipDevice).minMtu, (dev as IpipDevice).maxMtu];
+  const lo = dev.kind === DevKind.Loopback || dev.kind === DevKind.Dummy;
+  return [lo || dev.kind === DevKind.Vlan ? 0 : 68, lo ? 0 : 65535];
 }
 
 function linkText(dev: Device, opts: IpOptions, ctx: CommandContext): string {
@@ -194,13 +218,13 @@ function linkText(dev: Device, opts: IpOptions, ctx: CommandContext): string {
   let s = `${dev.ifindex}: ${displayName(dev)}: <${flags.join(',')}> mtu ${dev.mtu} qdisc ${qdiscOf(dev)}`;
   if (dev.master !== null) s += ` master ${dev.master.name}`;
   s += ` state ${operState(dev)} mode DEFAULT group default qlen ${dev.txqueuelen}\n`;
-  s += `    link/${linkTypeWord(dev)} ${macText(dev)} brd ${brdText(dev)}`;
+  const peerWord = dev.kind === DevKind.Ipip && (dev as IpipDevice).pointToPoint ? 'peer' : 'brd';
+  s += `    link/${linkTypeWord(dev)} ${macText(dev)} ${peerWord} ${brdText(dev)}`;
   const peer = peerOf(dev);
   if (peer !== null && peer.ns !== dev.ns) s += ` link-netns ${peer.ns.name}`;
   if (opts.details) {
-    const lo = dev.kind === DevKind.Loopback || dev.kind === DevKind.Dummy;
-    const minMtu = lo || dev.kind === DevKind.Vlan ? 0 : 68;
-    s += ` promiscuity ${dev.promisc ? 1 : 0}  allmulti 0 minmtu ${minMtu} maxmtu ${lo ? 0 : 65535} `;
+    const [minMtu, maxMtu] = mtuLimits(dev);
+    s += ` promiscuity ${dev.promisc ? 1 : 0}  allmulti 0 minmtu ${minMtu} maxmtu ${maxMtu} `;
     const kind = kindName(dev);
     if (kind !== '') {
       const extra = linkType(kind)?.details?.(dev);

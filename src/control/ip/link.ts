@@ -8,6 +8,7 @@
 
 import { type Device, DevKind } from '../../net/device.js';
 import { Dummy } from '../../net/devices/dummy.js';
+import type { IpipDevice } from '../../net/devices/ipip.js';
 import { createPair } from '../../net/devices/veth.js';
 import type { Namespace } from '../../net/namespace.js';
 import { tryParseMac } from '../../wire/mac.js';
@@ -127,6 +128,11 @@ function mtuRange(dev: Device): [number, number] {
     case DevKind.Vlan:
       // vlan_setup: min_mtu 0, max_mtu ETH_MAX_MTU (vlan_dev_change_mtu checks the real device).
       return [0, 65535];
+    case DevKind.Ipip: {
+      // ip_tunnel_newlink: [ETH_MIN_MTU, IP_MAX_MTU - 20]; tunl0 has none set (0 = no limit).
+      const t = dev as IpipDevice;
+      return [t.minMtu, t.maxMtu === 0 ? 0xffffffff : t.maxMtu];
+    }
     default:
       return [68, 65535];
   }

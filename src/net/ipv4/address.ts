@@ -63,6 +63,12 @@ export class AddrTable {
     return false;
   }
 
+  /** Is `peer` inside the subnet of an address on `devId` (`inet_confirm_addr` with local 0)? */
+  subnetOnDev(devId: number, peer: number): boolean {
+    for (const a of this.list(devId)) if (ifaMatch(peer, a)) return true;
+    return false;
+  }
+
   /** Finds the primary address of `devId` covering (prefix, plen) (`inet_ifa_byprefix`). */
   primaryFor(devId: number, local: number, plen: number): IfAddr | undefined {
     const m = maskOf(plen);

@@ -7,8 +7,9 @@
 //   requester is learned as STALE (`neigh_event_ns`).
 // - Any other ARP (replies, requests for others, gratuitous ARP) only updates an existing entry:
 //   REACHABLE for a reply addressed to us, STALE otherwise; the link-layer address is overridden only
-//   after `locktime` (1 s) since the last update, or for gratuitous ARP. No entry is created
-//   (arp_accept=0).
+//   after `locktime` (1 s) since the last update, or for gratuitous ARP. No entry is created with
+//   arp_accept=0 (the default); with 1 (2: sender inside a subnet of the receiving device) gratuitous
+//   ARP and replies from a unicast sender create one (`arp_accept`, checked on Linux 6.18).
 // - proxy_arp: a request for an address routed out of another device is answered with our MAC when
 //   forwarding and proxy_arp are on for the receiving device (`arp_fwd_proxy`).
 // - Solicitations: broadcast while INCOMPLETE, unicast to the cached address in PROBE; the sender
@@ -125,8 +126,14 @@ export class Arp implements L3Handler {
         return;
       }
     }
-    // Update our ARP tables: only existing entries (arp_accept = 0).
-    const n = neigh.lookup(dev.id, sip);
+    // Update our ARP tables: existing entries, and with arp_accept new ones for gratuitous ARP and
+    // replies from a unicast sender.
+    let n = neigh.lookup(dev.id, sip);
+    if (n < 0 && (sip === tip || op === OP_REPLY)) {
+      const accept = st.arpAccept(dev.id);
+      if ((accept === 1 || (accept === 2 && st.addrs.subnetOnDev(dev.id, sip))) && this.unicastSender(sip))
+        n = neigh.create(dev, sip);
+    }
     if (n >= 0) {
       const isGarp = sip === tip;
       const now = w.sim.now;
@@ -136,6 +143,19 @@ export class Arp implements L3Handler {
       neigh.update(n, true, shaHi, shaLo, state, override ? NEIGH_UPDATE.Override : 0);
     }
     w.consume(h);
+  }
+
+  /**
+   * `inet_addr_type_dev_table(sip) == RTN_UNICAST`: not 0/8, limited broadcast or multicast, and not
+   * local or a broadcast address in the local table.
+   */
+  private unicastSender(sip: number): boolean {
+    if (sip === 0xffffffff || sip >>> 28 === 0xe || sip >>> 24 === 0) return false;
+    const st = this.stack;
+    const rid = st.fib.lookup(sip);
+    if (rid < 0) return true;
+    const t = st.fib.type[rid];
+    return t !== RTN.Local && t !== RTN.Broadcast;
   }
 
   /** `arp_ignore`: 0 answers for any local address; 1 only for addresses on the receiving device. */

@@ -936,7 +936,7 @@ export class Ipv4Stack implements L3Handler {
   }
 
   /** `__ip_select_ident` for a packet that may be fragmented (`ip_idents_reserve`, ip-idents.ts). */
-  private selectIdent(src: number, dst: number, proto: number): number {
+  selectIdent(src: number, dst: number, proto: number): number {
     return this.idents.select(src, dst, proto);
   }
 

@@ -9,6 +9,7 @@ import '../../../src/control/ip/addr.js';
 import '../../../src/control/ip/link.js';
 import '../../../src/control/ip/neigh.js';
 import '../../../src/control/ip/route.js';
+import '../../../src/control/sysctl.js';
 import { runCommandLine } from '../../../src/control/command.js';
 import { World } from '../../../src/net/world.js';
 import { ARP_OP, emitArp } from '../../../src/wire/arp.js';
@@ -99,6 +100,43 @@ describe('gratuitous ARP', () => {
     expect(t.neigh().split('\n').filter(Boolean).sort()).toEqual([
       '10.0.0.2 lladdr 02:00:00:00:00:02 PERMANENT ',
       '10.0.0.3 lladdr 02:00:00:00:00:33 PERMANENT ',
+    ]);
+    t.balanced();
+  });
+});
+
+describe('arp_accept (max of conf.all and the device; checked on Linux 6.18)', () => {
+  it('1: gratuitous ARP and replies create STALE entries; requests for others still do not', () => {
+    const t = setup();
+    t.sh(t.a, 'sysctl -w net.ipv4.conf.eth0.arp_accept=1');
+    t.sendArp(ARP_OP.Request, '02:00:00:00:00:02', '10.0.0.2', '10.0.0.2');
+    t.sendArp(ARP_OP.Reply, '02:00:00:00:00:03', '10.0.0.3', '10.0.0.1'); // broadcast reply: STALE
+    t.sendArp(ARP_OP.Request, '02:00:00:00:00:04', '10.0.0.4', '10.0.0.9');
+    expect(t.neigh().split('\n').filter(Boolean).sort()).toEqual([
+      '10.0.0.2 lladdr 02:00:00:00:00:02 STALE ',
+      '10.0.0.3 lladdr 02:00:00:00:00:03 STALE ',
+    ]);
+    t.balanced();
+  });
+
+  it('2: only senders inside a subnet of the receiving device; conf.all=1 applies to every device', () => {
+    const t = setup();
+    t.sh(t.a, 'sysctl -w net.ipv4.conf.eth0.arp_accept=2');
+    t.sendArp(ARP_OP.Request, '02:00:00:00:00:05', '10.0.0.5', '10.0.0.5');
+    t.sendArp(ARP_OP.Request, '02:00:00:00:00:06', '10.9.0.6', '10.9.0.6');
+    expect(t.neigh()).toBe('10.0.0.5 lladdr 02:00:00:00:00:05 STALE \n');
+    t.sh(t.a, 'sysctl -w net.ipv4.conf.eth0.arp_accept=0');
+    t.sh(t.a, 'sysctl -w net.ipv4.conf.all.arp_accept=1');
+    t.sendArp(ARP_OP.Request, '02:00:00:00:00:07', '10.0.0.7', '10.0.0.7');
+    expect(t.neigh().split('\n').filter(Boolean).sort()).toEqual([
+      '10.0.0.5 lladdr 02:00:00:00:00:05 STALE ',
+      '10.0.0.7 lladdr 02:00:00:00:00:07 STALE ',
+    ]);
+    // Never for a broadcast sender (inet_addr_type_dev_table is not RTN_UNICAST).
+    t.sendArp(ARP_OP.Request, '02:00:00:00:00:09', '10.0.0.255', '10.0.0.255');
+    expect(t.neigh().split('\n').filter(Boolean).sort()).toEqual([
+      '10.0.0.5 lladdr 02:00:00:00:00:05 STALE ',
+      '10.0.0.7 lladdr 02:00:00:00:00:07 STALE ',
     ]);
     t.balanced();
   });
