@@ -260,6 +260,7 @@ export class Ipv4Stack implements L3Handler {
   noPmtuDisc = 0;
   private allRpFilter = 0;
   private allArpIgnore = 0;
+  private allArpAccept = 0;
   private allArpAnnounce = 0;
   private allProxyArp = 0;
   private allRouteLocalnet = 0;
@@ -268,6 +269,7 @@ export class Ipv4Stack implements L3Handler {
   private devForwarding: Uint8Array = new Uint8Array(16);
   private devRpFilter: Uint8Array = new Uint8Array(16);
   private devArpIgnore: Uint8Array = new Uint8Array(16);
+  private devArpAccept: Uint8Array = new Uint8Array(16);
   private devArpAnnounce: Uint8Array = new Uint8Array(16);
   private devProxyArp: Uint8Array = new Uint8Array(16);
   private devRouteLocalnet: Uint8Array = new Uint8Array(16);
@@ -314,6 +316,7 @@ export class Ipv4Stack implements L3Handler {
       this.defrag.maxDist = sc.getInt('net.ipv4.ipfrag_max_dist');
       this.allRpFilter = sc.getInt('net.ipv4.conf.all.rp_filter');
       this.allArpIgnore = sc.getInt('net.ipv4.conf.all.arp_ignore');
+      this.allArpAccept = sc.getInt('net.ipv4.conf.all.arp_accept');
       this.allArpAnnounce = sc.getInt('net.ipv4.conf.all.arp_announce');
       this.allProxyArp = sc.getInt('net.ipv4.conf.all.proxy_arp');
       this.allRouteLocalnet = sc.getInt('net.ipv4.conf.all.route_localnet');
@@ -340,6 +343,7 @@ export class Ipv4Stack implements L3Handler {
       'net.ipv4.ipfrag_max_dist',
       'net.ipv4.conf.{dev}.rp_filter',
       'net.ipv4.conf.{dev}.arp_ignore',
+      'net.ipv4.conf.{dev}.arp_accept',
       'net.ipv4.conf.{dev}.arp_announce',
       'net.ipv4.conf.{dev}.proxy_arp',
       'net.ipv4.conf.{dev}.route_localnet',
@@ -409,6 +413,7 @@ export class Ipv4Stack implements L3Handler {
       this.devForwarding = g(this.devForwarding);
       this.devRpFilter = g(this.devRpFilter);
       this.devArpIgnore = g(this.devArpIgnore);
+      this.devArpAccept = g(this.devArpAccept);
       this.devArpAnnounce = g(this.devArpAnnounce);
       this.devProxyArp = g(this.devProxyArp);
       this.devRouteLocalnet = g(this.devRouteLocalnet);
@@ -421,6 +426,7 @@ export class Ipv4Stack implements L3Handler {
     this.devForwarding[devId] = sc.getInt(`${base}forwarding`);
     this.devRpFilter[devId] = sc.getInt(`${base}rp_filter`);
     this.devArpIgnore[devId] = sc.getInt(`${base}arp_ignore`);
+    this.devArpAccept[devId] = sc.getInt(`${base}arp_accept`);
     this.devArpAnnounce[devId] = sc.getInt(`${base}arp_announce`);
     this.devProxyArp[devId] = sc.getInt(`${base}proxy_arp`);
     this.devRouteLocalnet[devId] = sc.getInt(`${base}route_localnet`);
@@ -444,6 +450,12 @@ export class Ipv4Stack implements L3Handler {
     this.ensureDev(devId);
     const d = this.devArpIgnore[devId]!;
     return d > this.allArpIgnore ? d : this.allArpIgnore;
+  }
+  /** IN_DEV_ARP_ACCEPT: max(all, dev). */
+  arpAccept(devId: number): number {
+    this.ensureDev(devId);
+    const d = this.devArpAccept[devId]!;
+    return d > this.allArpAccept ? d : this.allArpAccept;
   }
   /** IN_DEV_ARP_ANNOUNCE: max(all, dev). */
   arpAnnounce(devId: number): number {
