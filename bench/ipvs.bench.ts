@@ -61,7 +61,7 @@ function segment(src: number, sport: number, proto: 6 | 17, flags: number): Uint
   return u8.subarray(0, 20 + l4len);
 }
 
-function setup(sched: string, fwd: Fwd, proto: 6 | 17, onePacket: boolean) {
+function setup(sched: string, fwd: Fwd, proto: 6 | 17, onePacket: boolean, dests = 8) {
   const world = new World({ seed: 1 });
   const ns = world.addNamespace('lb');
   const ipvs = Ipvs.of(ns);
@@ -76,7 +76,7 @@ function setup(sched: string, fwd: Fwd, proto: 6 | 17, onePacket: boolean) {
     netmask: 0xffffffff,
   };
   ipvs.addService(spec);
-  for (let i = 0; i < 8; i++) {
+  for (let i = 0; i < dests; i++) {
     ipvs.addDest(spec, {
       addr: (0xc0a80102 + i) >>> 0,
       port: 8080,
@@ -130,9 +130,9 @@ function established(n: number, fwd: Fwd | null): CaseFactory {
 }
 
 /** First packets: one-packet UDP scheduling creates and destroys an entry per packet. */
-function fresh(sched: string): CaseFactory {
+function fresh(sched: string, dests = 8): CaseFactory {
   return () => {
-    const { world, ipvs, h, ctx } = setup(sched, Fwd.Masq, 17, true);
+    const { world, ipvs, h, ctx } = setup(sched, Fwd.Masq, 17, true, dests);
     const pool = world.pool;
     const u8 = pool.bytesOf(h);
     const l3 = pool.start[h]!;
@@ -266,6 +266,27 @@ export default defineSuite(import.meta.url, {
         lblc: fresh('lblc'),
       },
     },
+    // The issue's scheduling figure: connections scheduled per second per scheduler with 10, 100 and
+    // 1000 real servers (one-packet UDP: each op schedules, creates and frees one connection).
+    ...[10, 100, 1000].map((n) => ({
+      name: `schedule ${n} servers`,
+      baseline: 'rr',
+      cases: {
+        rr: fresh('rr', n),
+        wrr: fresh('wrr', n),
+        lc: fresh('lc', n),
+        wlc: fresh('wlc', n),
+        sed: fresh('sed', n),
+        nq: fresh('nq', n),
+        sh: fresh('sh', n),
+        dh: fresh('dh', n),
+        mh: fresh('mh', n),
+        lblc: fresh('lblc', n),
+        lblcr: fresh('lblcr', n),
+        fo: fresh('fo', n),
+        ovf: fresh('ovf', n),
+      },
+    })),
     {
       name: 'director e2e (64 B UDP)',
       baseline: 'forward (no IPVS)',
