@@ -52,7 +52,7 @@ import { NfVerdict } from '../trace/explain.js';
 import { traceHook, traceTable } from '../trace/points.js';
 import { ruleTextOf } from '../trace/rule-text.js';
 import { CtState, PacketCtx } from './context.js';
-import { Hook, HOOK_COUNT, TableId } from './hook-id.js';
+import { HOOK_COUNT, Hook, TableId } from './hook-id.js';
 import { NfBridge } from './nf-bridge.js';
 import type { CompiledTable } from './table.js';
 import { F, MAX_JUMP_DEPTH, T, Table } from './table.js';
