@@ -55,8 +55,7 @@ interface Case {
 }
 
 /** Probe → reason netsim differs from the recording today (owned by another layer). */
-const KNOWN: Record<string, string> = {
-};
+const KNOWN: Record<string, string> = {};
 
 function replay(c: Case) {
   const world = new World({ seed: 1, check: true });

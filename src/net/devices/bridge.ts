@@ -43,13 +43,13 @@
 import { Hook } from '../../netfilter/hook-id.js';
 import { NfBridge } from '../../netfilter/nf-bridge.js';
 import { Verdict } from '../../netfilter/verdict.js';
+import { BridgeDecision } from '../../trace/explain.js';
+import { traceBridge, traceDev } from '../../trace/points.js';
 import { rd16, rd32 } from '../../wire/bytes.js';
 import { checkIpv4Rcv } from '../../wire/ipv4.js';
 import { macReadHi, macReadLo, macWrite } from '../../wire/mac.js';
 import { Device, DevKind, type RxHandler, RxResult } from '../device.js';
 import { Drop } from '../drop-reason.js';
-import { BridgeDecision } from '../../trace/explain.js';
-import { traceBridge, traceDev } from '../../trace/points.js';
 import { NUD } from '../ipv4/neighbour.js';
 import type { Ipv4Stack } from '../ipv4/stack.js';
 import type { Namespace } from '../namespace.js';
@@ -177,7 +177,16 @@ export class BridgePort implements RxHandler {
     if (state !== PortState.Forwarding && state !== PortState.Learning) {
       const t = pool.traceId[h]!;
       if (t >= 0)
-        traceBridge(w, t, h, br.id, BridgeDecision.Drop, -1, this.dev.id, `ingress port ${this.dev.name} is ${PORT_STATE_NAMES[state]}`);
+        traceBridge(
+          w,
+          t,
+          h,
+          br.id,
+          BridgeDecision.Drop,
+          -1,
+          this.dev.id,
+          `ingress port ${this.dev.name} is ${PORT_STATE_NAMES[state]}`,
+        );
       w.drop(h, Drop.BridgeNoPort, this.dev.id);
       return RxResult.Consumed;
     }
@@ -411,7 +420,17 @@ export class BridgeDevice extends Device {
     pool.ingressIf[h] = this.id;
     if (this.tap !== null) this.tap.frame(this.id, 0, h);
     const t = pool.traceId[h]!;
-    if (t >= 0) traceBridge(w, t, h, this.id, BridgeDecision.Local, -1, -1, 'to the bridge device itself (local FDB entry, broadcast or promiscuous)');
+    if (t >= 0)
+      traceBridge(
+        w,
+        t,
+        h,
+        this.id,
+        BridgeDecision.Local,
+        -1,
+        -1,
+        'to the bridge device itself (local FDB entry, broadcast or promiscuous)',
+      );
     this.ns.receiveL2(this, h);
   }
 
@@ -428,7 +447,8 @@ export class BridgeDevice extends Device {
   forward(to: BridgePort | null, h: number, localRcv: boolean, ingress: BridgePort | null): void {
     const t = this.world.pool.traceId[h]!;
     if (to !== null && this.shouldDeliver(to, ingress)) {
-      if (t >= 0) this.explain(t, h, BridgeDecision.Forward, to, ingress, 'FDB entry for the destination MAC');
+      if (t >= 0)
+        this.explain(t, h, BridgeDecision.Forward, to, ingress, 'FDB entry for the destination MAC');
       this.deliver(to, localRcv ? this.world.cloneFrame(h) : h, ingress);
       return;
     }
@@ -446,7 +466,16 @@ export class BridgeDevice extends Device {
     why: string,
   ): void {
     const dest = to === null ? '' : ` to port ${to.dev.name}`;
-    traceBridge(this.world, t, h, this.id, decision, to?.dev.id ?? -1, ingress?.dev.id ?? -1, `${why}${dest}`);
+    traceBridge(
+      this.world,
+      t,
+      h,
+      this.id,
+      decision,
+      to?.dev.id ?? -1,
+      ingress?.dev.id ?? -1,
+      `${why}${dest}`,
+    );
   }
 
   /** Why should_deliver refused port `p` (traced frames only). */
@@ -454,7 +483,8 @@ export class BridgeDevice extends Device {
     if (p === null) return 'FDB entry points to a port that is gone';
     if (p === ingress && (p.flags & PortFlag.Hairpin) === 0)
       return 'egress port is the ingress port and hairpin mode is off';
-    if (p.state !== PortState.Forwarding) return `egress port is ${PORT_STATE_NAMES[p.state]}, not forwarding`;
+    if (p.state !== PortState.Forwarding)
+      return `egress port is ${PORT_STATE_NAMES[p.state]}, not forwarding`;
     return 'both ports are isolated';
   }
 
@@ -482,11 +512,22 @@ export class BridgeDevice extends Device {
     }
     const t = w.pool.traceId[h]!;
     if (prev === null) {
-      if (t >= 0 && !localRcv) this.explain(t, h, BridgeDecision.Drop, null, ingress, 'flood: no eligible port');
+      if (t >= 0 && !localRcv)
+        this.explain(t, h, BridgeDecision.Drop, null, ingress, 'flood: no eligible port');
       if (!localRcv) w.drop(h, Drop.BridgeNoPort, this.id);
       return;
     }
-    if (t >= 0) this.explain(t, h, BridgeDecision.Flood, prev, ingress, pktType === PKT_UNICAST ? 'flood (destination MAC not in the FDB); last copy' : 'flood (broadcast/multicast); last copy');
+    if (t >= 0)
+      this.explain(
+        t,
+        h,
+        BridgeDecision.Flood,
+        prev,
+        ingress,
+        pktType === PKT_UNICAST
+          ? 'flood (destination MAC not in the FDB); last copy'
+          : 'flood (broadcast/multicast); last copy',
+      );
     this.deliver(prev, localRcv ? w.cloneFrame(h) : h, ingress);
   }
 
