@@ -932,14 +932,7 @@ export class DockerEngine {
         links: [...r.links],
       });
       if (!ctr.running) return;
-      const ep = this.newEndpoint(
-        d,
-        n,
-        ctr,
-        { network: n.name, ...r },
-        `eth${ctr.endpoints.length}`,
-        prof.macFromIp,
-      );
+      const ep = this.newEndpoint(d, n, ctr, { network: n.name, ...r }, this.nextIfName(ctr), prof.macFromIp);
       const hasGw = this.endpointsOf(ctr).some((e) => e.gatewayEp);
       if (!hasGw && !n.internal) {
         ep.gatewayEp = true;
@@ -948,6 +941,17 @@ export class DockerEngine {
       putIn(d.endpoints, ep.id, ep);
       c.endpoints.push(ep.id);
     });
+  }
+
+  /**
+   * osl generateIfaceName: the lowest `ethN` no interface of the sandbox uses (a disconnect leaves a
+   * gap that the next connect fills; the count of endpoints could name one that still exists).
+   */
+  private nextIfName(ctr: ContainerState): string {
+    const used = new Set(this.endpointsOf(ctr).map((e) => e.ifName));
+    let i = 0;
+    while (used.has(`eth${i}`)) i++;
+    return `eth${i}`;
   }
 
   networkDisconnect(netRef: string, ctrRef: string): void {
