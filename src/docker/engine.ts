@@ -32,11 +32,14 @@ import {
 } from './drivers/bridge.js';
 import { type CompileContext, driver } from './drivers/driver.js';
 import './drivers/host.js';
+import './drivers/ipvlan.js';
+import './drivers/macvlan.js';
 import './drivers/none.js';
 import { deleteIn, getIn, idsOfPatch, putIn, valuesOf } from './buckets.js';
 import { extServers } from './container-files.js';
 import { resolveIp, resolveName } from './dns-names.js';
 import { EmbeddedResolver, resolverNatCommands } from './dns-resolver.js';
+import { OPT_NETSIM_PARENT, OPT_NETSIM_PARENT_CREATED, planParent } from './drivers/parent.js';
 import { DaemonError } from './errors.js';
 import {
   emptyIpam,
@@ -132,6 +135,20 @@ export interface ContainerCreateOptions {
 
 const PREDEFINED = new Set(['bridge', 'host', 'none']);
 
+/** Can an endpoint on `n` be its sandbox's gateway endpoint (the driver decides; default: not internal)? */
+function offersGateway(n: NetworkState): boolean {
+  const d = driver(n.driver);
+  return d?.providesGateway !== undefined ? d.providesGateway(n) : !n.internal;
+}
+
+/** The default route a gateway endpoint on `n` gets, or null. */
+function defaultRouteOf(n: NetworkState, ep: EndpointState): string[] | null {
+  const d = driver(n.driver);
+  if (d?.defaultRoute !== undefined) return d.defaultRoute(n, ep);
+  if (n.internal || ep.gateway === '') return null;
+  return ['ip', 'route', 'add', 'default', 'via', ep.gateway, 'dev', ep.ifName];
+}
+
 function quoteArg(a: string): string {
   return /^[A-Za-z0-9_./:=,+@%-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`;
 }
@@ -224,7 +241,7 @@ export class DockerEngine {
     try {
       return runCommandLine({ world: this.world, ns }, argv.map(quoteArg).join(' ')).stdout;
     } catch (e) {
-      if (e instanceof CommandError) throw new DaemonError(`${argv.join(' ')}: ${e.message}`);
+      if (e instanceof CommandError) throw new DaemonError(`${argv.join(' ')}: ${e.message}`, { cause: e });
       throw e;
     }
   }
@@ -246,6 +263,8 @@ export class DockerEngine {
       profile: profile(cfg.profile),
       fw: this.fw,
       host: (argv) => this.exec(this.hostNs.name, this.hostNs, argv),
+      hostNs: this.hostNs.name,
+      hostLinkExists: (name) => this.hostLinkExists(name),
       sandbox: (nsName, argv) => this.exec(nsName, this.sandboxNs(nsName), argv),
       proxy: (b, on) => this.proxy(b, on),
     };
@@ -371,8 +390,8 @@ export class DockerEngine {
           const n = next.networks[b.networkId]!;
           const ctr = getIn(next.containers, b.containerId)!;
           if (b.gatewayEp) {
-            if (!n.internal && b.gateway !== '')
-              c.sandbox(ctr.nsName, ['ip', 'route', 'add', 'default', 'via', b.gateway, 'dev', b.ifName]);
+            const route = defaultRouteOf(n, b);
+            if (route !== null) c.sandbox(ctr.nsName, route);
             driver(n.driver)?.externalConnectivity(c, n, b, ctr, true);
           } else {
             driver(n.driver)?.externalConnectivity(c, n, a, ctr, false);
@@ -461,6 +480,18 @@ export class DockerEngine {
 
   endpointsOf(ctr: ContainerState): EndpointState[] {
     return ctr.endpoints.map((id) => getIn(this.state.endpoints, id)!).filter((e) => e !== undefined);
+  }
+
+  /** netlink LinkByName in the host namespace, as the macvlan/ipvlan drivers' parentExists. */
+  hostLinkExists(name: string): boolean {
+    if (!toolNames().includes('ip') || name === '') return false;
+    try {
+      runCommandLine({ world: this.world, ns: this.hostNs }, `ip link show dev ${quoteArg(name)}`);
+      return true;
+    } catch (e) {
+      if (e instanceof CommandError) return false;
+      throw e;
+    }
   }
 
   /** The host's on-link IPv4 routes (netutils.InferReservedNetworks), via `ip route show`. */
@@ -560,21 +591,21 @@ export class DockerEngine {
   networkCreate(o: NetworkCreateOptions): NetworkState {
     this.ensureStarted();
     const drv = o.driver ?? 'bridge';
-    if (drv !== 'bridge') {
+    if (drv !== 'bridge' && drv !== 'macvlan' && drv !== 'ipvlan') {
       throw new DaemonError(`could not find plugin ${drv} in v1 plugin registry: plugin not found`);
     }
     if (Object.values(this.state.networks).some((n) => n.name === o.name)) {
       throw new DaemonError(`network with name ${o.name} already exists`);
     }
     const options = { ...(o.options ?? {}) };
-    const brName = options[OPT_BRIDGE_NAME];
+    const brName = drv === 'bridge' ? options[OPT_BRIDGE_NAME] : undefined;
     if (
       brName !== undefined &&
       Object.values(this.state.networks).some((n) => n.driver === 'bridge' && bridgeName(n) === brName)
     ) {
       throw new DaemonError(`cannot create network (${brName}): networks have same bridge name`);
     }
-    const gwm = options['com.docker.network.bridge.gateway_mode_ipv4'];
+    const gwm = drv === 'bridge' ? options['com.docker.network.bridge.gateway_mode_ipv4'] : undefined;
     if (gwm !== undefined && !['nat', 'nat-unprotected', 'routed', 'isolated'].includes(gwm)) {
       throw new DaemonError(`unknown gateway mode ${gwm}`);
     }
@@ -591,13 +622,25 @@ export class DockerEngine {
     this.apply((d) => {
       const ipam = d.ipam as IpamDraft;
       const id = this.hex(64);
-      options[OPT_NETSIM_MAC] = this.randomMac();
+      if (drv === 'bridge') options[OPT_NETSIM_MAC] = this.randomMac();
       const subnet = requestPool(ipam, { pool: o.subnet, subPool: o.ipRange }, pools, reserved);
-      let gateway: string;
-      try {
-        gateway = requestAddress(ipam, subnet, o.ipRange, o.gateway);
-      } catch (e) {
-        throw new DaemonError(`failed to allocate gateway (${o.gateway ?? ''}): ${(e as Error).message}`);
+      let gateway = '';
+      // GetSkipGwAlloc (moby master, PR 50929): macvlan and ipvlan get a gateway only when the user names one;
+      // v27 allocated one for every network.
+      const skipGw = drv !== 'bridge' && cfg.profile !== '27';
+      if (!skipGw || o.gateway !== undefined) {
+        try {
+          gateway = requestAddress(ipam, subnet, o.ipRange, o.gateway);
+        } catch (e) {
+          throw new DaemonError(`failed to allocate gateway (${o.gateway ?? ''}): ${(e as Error).message}`);
+        }
+      }
+      if (drv === 'macvlan' || drv === 'ipvlan') {
+        const plan = planParent(drv, id, options, Object.values(this.state.networks), (l) =>
+          this.hostLinkExists(l),
+        );
+        options[OPT_NETSIM_PARENT] = plan.parent;
+        if (plan.created) options[OPT_NETSIM_PARENT_CREATED] = 'true';
       }
       const n: NetworkState = {
         id,
@@ -637,7 +680,7 @@ export class DockerEngine {
     this.apply((d) => {
       const ipam = d.ipam as IpamDraft;
       if (n.ipam !== null) {
-        releaseAddress(ipam, n.ipam.subnet, n.ipam.gateway);
+        if (n.ipam.gateway !== '') releaseAddress(ipam, n.ipam.subnet, n.ipam.gateway);
         releasePool(ipam, n.ipam.subnet, n.ipam.ipRange);
       }
       delete d.networks[n.id];
@@ -769,7 +812,7 @@ export class DockerEngine {
       ctr.networks.forEach((r, i) => {
         const n = this.network(r.network);
         const ep = this.newEndpoint(d, n, ctr, r, `eth${i}`, prof.macFromIp);
-        if (!gatewayChosen && !n.internal) {
+        if (!gatewayChosen && offersGateway(n)) {
           ep.gatewayEp = true;
           gatewayChosen = true;
           ep.bindings = this.bindPorts(d.ports as PortDraft, ctr, n, ep, eph);
@@ -807,12 +850,14 @@ export class DockerEngine {
       prefixLen = parsePrefix(n.ipam.subnet).prefixLen;
     }
     const mac =
-      macFromIp && ip !== ''
-        ? `02:42:${ip
-            .split('.')
-            .map((x) => Number(x).toString(16).padStart(2, '0'))
-            .join(':')}`
-        : this.randomMac();
+      n.driver === 'ipvlan'
+        ? ''
+        : macFromIp && ip !== ''
+          ? `02:42:${ip
+              .split('.')
+              .map((x) => Number(x).toString(16).padStart(2, '0'))
+              .join(':')}`
+          : this.randomMac();
     return {
       id,
       networkId: n.id,
@@ -839,6 +884,8 @@ export class DockerEngine {
     ep: Draft<EndpointState>,
     eph: [number, number],
   ): PortBinding[] {
+    // Only the bridge driver maps ports (macvlan/ipvlan CreateEndpoint: "does not support port mappings").
+    if (n.driver !== 'bridge') return [];
     const dfltIp = n.options[OPT_HOST_BINDING] ?? this.state.config.ip;
     const reqs: PortRequest[] = [...ctr.ports];
     if (ctr.publishAll) {
@@ -934,7 +981,7 @@ export class DockerEngine {
       if (!ctr.running) return;
       const ep = this.newEndpoint(d, n, ctr, { network: n.name, ...r }, this.nextIfName(ctr), prof.macFromIp);
       const hasGw = this.endpointsOf(ctr).some((e) => e.gatewayEp);
-      if (!hasGw && !n.internal) {
+      if (!hasGw && offersGateway(n)) {
         ep.gatewayEp = true;
         ep.bindings = this.bindPorts(d.ports as PortDraft, ctr, n, ep, eph);
       }
@@ -973,7 +1020,7 @@ export class DockerEngine {
         for (const id of c.endpoints) {
           const other = getIn(d.endpoints, id)!;
           const on = this.state.networks[other.networkId]!;
-          if (!on.internal) {
+          if (offersGateway(on)) {
             other.gatewayEp = true;
             other.bindings = this.bindPorts(d.ports as PortDraft, ctr, on, other, eph);
             break;

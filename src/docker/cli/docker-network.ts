@@ -47,7 +47,8 @@ export function inspectNetwork(e: DockerEngine, n: NetworkState): unknown {
           {
             Subnet: n.ipam.subnet,
             ...(n.ipam.ipRange !== undefined ? { IPRange: n.ipam.ipRange } : {}),
-            Gateway: n.ipam.gateway,
+            // omitempty: macvlan/ipvlan networks may have no gateway.
+            ...(n.ipam.gateway !== '' ? { Gateway: n.ipam.gateway } : {}),
           },
         ];
   const options: Record<string, string> = {};

@@ -1,7 +1,8 @@
 // The network-driver contract of the engine's compiler (libnetwork driverapi.Driver, reduced to what
 // a compile step needs). A driver turns one unit of engine state into Linux commands through the
-// CompileContext: it never touches the data plane. macvlan/ipvlan/overlay implement the same four
-// calls later; `portsChanged` exists for drivers with external connectivity (bridge).
+// CompileContext: it never touches the data plane. `externalConnectivity` matters for drivers that
+// publish ports (bridge); `providesGateway`/`defaultRoute` let a driver say which endpoints can be a
+// sandbox's gateway and which default route they install (macvlan, ipvlan).
 
 import type { Firewaller } from '../iptables-plan.js';
 import type { Profile } from '../profiles.js';
@@ -23,6 +24,10 @@ export interface CompileContext {
   readonly fw: Firewaller | null;
   /** Runs a command line (argv) in the host namespace; returns its stdout. */
   host(argv: readonly string[]): string;
+  /** Name of the host namespace (to move links back to it). */
+  readonly hostNs: string;
+  /** Does a link of that name exist in the host namespace (netlink LinkByName)? Not logged. */
+  hostLinkExists(name: string): boolean;
   /** Runs a command line in a container's sandbox namespace (created on first use). */
   sandbox(nsName: string, argv: readonly string[]): string;
   /** Starts (on) or stops a docker-proxy process for a published port (userland-proxy.ts). */
@@ -45,6 +50,13 @@ export interface NetworkDriver {
     ctr: ContainerState,
     on: boolean,
   ): void;
+  /**
+   * Can an endpoint on `n` be its sandbox's gateway endpoint (libnetwork hasGatewayOrDefaultRoute)?
+   * Absent: when the network is not `--internal`.
+   */
+  providesGateway?(n: NetworkState): boolean;
+  /** The `ip route add default …` a gateway endpoint gets, or null. Absent: `via` the gateway. */
+  defaultRoute?(n: NetworkState, ep: EndpointState): string[] | null;
 }
 
 const drivers = new Map<string, NetworkDriver>();
