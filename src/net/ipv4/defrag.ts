@@ -42,8 +42,10 @@
 //
 // Storage: queue rows and fragment nodes in typed arrays reused through free lists; the queue index is
 // a Map from a numeric hash of the key to the first row of a collision chain. No allocation per
-// fragment once the tables have grown.
+// fragment once the tables have grown. A namespace that never reassembles allocates none of them
+// (columns start empty and shared, src/core/lazy-columns.ts).
 
+import { grownCapacity, NO_F64, NO_I32, NO_INDEX, NO_U8, NO_U32 } from '../../core/lazy-columns.js';
 import { rd16, rd32, wr16 } from '../../wire/bytes.js';
 import { csumFull } from '../../wire/checksum.js';
 import { IPV4_MF, IPV4_OFFSET_MASK } from '../../wire/ipv4.js';
@@ -80,39 +82,39 @@ const kindsByWorld = new WeakMap<World, Kinds>();
 export class Defrag {
   private readonly world: World;
   // ---- queues ----
-  private qSrc = new Uint32Array(8);
-  private qDst = new Uint32Array(8);
-  private qKey = new Int32Array(8); // id << 16 | user << 8 | proto
-  private qFlags = new Uint8Array(8);
-  private qLen = new Int32Array(8);
-  private qMeat = new Int32Array(8);
-  private qMaxSize = new Int32Array(8);
-  private qMaxDf = new Int32Array(8);
-  private qEcn = new Uint8Array(8);
-  private qIif = new Int32Array(8);
-  private qHead = new Int32Array(8);
-  private qTail = new Int32Array(8);
-  private qTailEnd = new Int32Array(8);
-  private qLastRun = new Int32Array(8);
-  private qTimer = new Float64Array(8);
-  private qGen = new Float64Array(8);
-  private qRid = new Float64Array(8);
-  private qPeer = new Int32Array(8);
-  private qChain = new Int32Array(8);
-  private qHash = new Float64Array(8);
-  private qLive = new Uint8Array(8);
+  private qSrc = NO_U32;
+  private qDst = NO_U32;
+  private qKey = NO_I32; // id << 16 | user << 8 | proto
+  private qFlags = NO_U8;
+  private qLen = NO_I32;
+  private qMeat = NO_I32;
+  private qMaxSize = NO_I32;
+  private qMaxDf = NO_I32;
+  private qEcn = NO_U8;
+  private qIif = NO_I32;
+  private qHead = NO_I32;
+  private qTail = NO_I32;
+  private qTailEnd = NO_I32;
+  private qLastRun = NO_I32;
+  private qTimer = NO_F64;
+  private qGen = NO_F64;
+  private qRid = NO_F64;
+  private qPeer = NO_I32;
+  private qChain = NO_I32;
+  private qHash = NO_F64;
+  private qLive = NO_U8;
   /** Bytes this queue accounts in `mem`. */
-  private qMem = new Float64Array(8);
+  private qMem = NO_F64;
   private qN = 0;
   private readonly qFree: number[] = [];
-  private readonly index = new Map<number, number>();
+  private index = NO_INDEX;
   // ---- fragment nodes ----
-  private nFrame = new Int32Array(16);
-  private nOff = new Int32Array(16);
-  private nEnd = new Int32Array(16);
-  private nNext = new Int32Array(16);
+  private nFrame = NO_I32;
+  private nOff = NO_I32;
+  private nEnd = NO_I32;
+  private nNext = NO_I32;
   /** End of the run this node heads; NONE when the node is not a run head. */
-  private nRunEnd = new Int32Array(16);
+  private nRunEnd = NO_I32;
   private nN = 0;
   private readonly nFree: number[] = [];
 
@@ -177,6 +179,7 @@ export class Defrag {
       r = this.qChain[r]!;
     }
     r = this.qFree.pop() ?? this.growQueues();
+    if (this.index === NO_INDEX) this.index = new Map();
     this.qSrc[r] = src;
     this.qDst[r] = dst;
     this.qKey[r] = key;
@@ -494,7 +497,7 @@ export class Defrag {
   // ---- growth ------------------------------------------------------------------------------------
   private growQueues(): number {
     if (this.qN === this.qSrc.length) {
-      const m = this.qN * 2;
+      const m = grownCapacity(this.qN, 8);
       this.qSrc = grow(this.qSrc, m);
       this.qDst = grow(this.qDst, m);
       this.qKey = grow(this.qKey, m);
@@ -523,7 +526,7 @@ export class Defrag {
 
   private growNodes(): number {
     if (this.nN === this.nFrame.length) {
-      const m = this.nN * 2;
+      const m = grownCapacity(this.nN, 16);
       this.nFrame = grow(this.nFrame, m);
       this.nOff = grow(this.nOff, m);
       this.nEnd = grow(this.nEnd, m);

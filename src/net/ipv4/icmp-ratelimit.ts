@@ -31,6 +31,7 @@
 // recorded on. `icmp_ratelimit` is written in milliseconds and kept in jiffies (msecs_to_jiffies rounds
 // up); `route.error_cost` / `route.error_burst` are plain jiffies, as /proc shows them.
 
+import { grownCapacity, NO_F64, NO_INDEX } from '../../core/lazy-columns.js';
 import type { Rng } from '../../core/rng.js';
 
 /** CONFIG_HZ of the recording kernel (6.18.44, CONFIG_HZ_250). */
@@ -58,11 +59,12 @@ export function icmpMaskAllow(ratemask: number, type: number, code: number): boo
 
 /** The namespace's `inet_peer` base, reduced to the rate-limit fields (`rate_tokens`, `rate_last`). */
 export class InetPeers {
-  private readonly index = new Map<number, number>();
-  private tokens = new Float64Array(16);
-  private last = new Float64Array(16);
+  // Empty and shared until the first peer (src/core/lazy-columns.ts).
+  private index = NO_INDEX;
+  private tokens = NO_F64;
+  private last = NO_F64;
   /** `peer->rid`: fragments seen from this source (ip_frag_too_far / ipfrag_max_dist). */
-  private rid = new Float64Array(16);
+  private rid = NO_F64;
   private n = 0;
 
   get size(): number {
@@ -74,16 +76,18 @@ export class InetPeers {
     const r = this.index.get(addr);
     if (r !== undefined) return r;
     if (this.n === this.tokens.length) {
-      const t = new Float64Array(this.n * 2);
+      const m = grownCapacity(this.n, 16);
+      const t = new Float64Array(m);
       t.set(this.tokens);
       this.tokens = t;
-      const l = new Float64Array(this.n * 2);
+      const l = new Float64Array(m);
       l.set(this.last);
       this.last = l;
-      const d = new Float64Array(this.n * 2);
+      const d = new Float64Array(m);
       d.set(this.rid);
       this.rid = d;
     }
+    if (this.index === NO_INDEX) this.index = new Map();
     const row = this.n++;
     this.tokens[row] = 0;
     this.rid[row] = 0;

@@ -20,6 +20,7 @@
 // Entries are rows of typed arrays; a (device id, address) open-addressing hash finds them. Frames
 // waiting for resolution form a singly linked list through `qNext` indexed by frame handle.
 
+import { grownCapacity, NO_F64, NO_I32, NO_U8, NO_U32 } from '../../core/lazy-columns.js';
 import type { Device } from '../device.js';
 import { DevKind } from '../device.js';
 import { Drop } from '../drop-reason.js';
@@ -91,37 +92,44 @@ export class NeighParms {
 const EMPTY = -1;
 /** Entry slots a table starts with (~1 KB less per namespace than 64, for 100k-namespace topologies). */
 const INITIAL_ENTRIES = 4;
+const NO_HASH_DEV: Int32Array<ArrayBuffer> = new Int32Array(1).fill(EMPTY);
+const NO_HASH_ADDR: Uint32Array<ArrayBuffer> = new Uint32Array(1);
+const NO_HASH_VAL: Int32Array<ArrayBuffer> = new Int32Array(1).fill(EMPTY);
 
 export class NeighTable {
-  // Entry columns (a container's table holds one or two entries: start small, grow by doubling).
-  devId = new Int32Array(INITIAL_ENTRIES);
-  addr = new Uint32Array(INITIAL_ENTRIES);
-  state = new Uint8Array(INITIAL_ENTRIES);
-  macHi = new Uint32Array(INITIAL_ENTRIES);
-  macLo = new Uint32Array(INITIAL_ENTRIES);
-  updated = new Float64Array(INITIAL_ENTRIES);
-  confirmed = new Float64Array(INITIAL_ENTRIES);
-  used = new Float64Array(INITIAL_ENTRIES);
-  probes = new Int32Array(INITIAL_ENTRIES);
-  timerId = new Float64Array(INITIAL_ENTRIES).fill(-1);
+  // Entry columns (a container's table holds one or two entries: start small, grow by doubling). They
+  // start empty and shared (src/core/lazy-columns.ts): a namespace that never resolves a neighbour
+  // allocates none.
+  devId = NO_I32;
+  addr = NO_U32;
+  state = NO_U8;
+  macHi = NO_U32;
+  macLo = NO_U32;
+  updated = NO_F64;
+  confirmed = NO_F64;
+  used = NO_F64;
+  probes = NO_I32;
+  timerId = NO_F64;
   /** Bumped whenever the entry's timer is re-armed or the entry is freed; timer events carry it. */
-  gen = new Int32Array(INITIAL_ENTRIES);
-  qHead = new Int32Array(INITIAL_ENTRIES).fill(EMPTY);
-  qTail = new Int32Array(INITIAL_ENTRIES).fill(EMPTY);
-  qBytes = new Float64Array(INITIAL_ENTRIES);
-  live = new Uint8Array(INITIAL_ENTRIES);
+  gen = NO_I32;
+  qHead = NO_I32;
+  qTail = NO_I32;
+  qBytes = NO_F64;
+  live = NO_U8;
   /** Creation order (for `ip neigh` listing). */
-  created = new Float64Array(INITIAL_ENTRIES);
+  created = NO_F64;
   private createdSeq = 0;
   private freeIds: number[] = [];
   private nextId = 0;
   /** Frame queue links, indexed by frame handle (grown to the largest handle queued). */
-  qNext = new Int32Array(16);
+  qNext = NO_I32;
 
   // (devId, addr) → entry index.
-  private hKeyDev = new Int32Array(2 * INITIAL_ENTRIES).fill(EMPTY);
-  private hKeyAddr = new Uint32Array(2 * INITIAL_ENTRIES);
-  private hVal = new Int32Array(2 * INITIAL_ENTRIES).fill(EMPTY);
+  // Until the first entry: one shared empty slot (a probe needs at least one; never written, since
+  // an insertion into it grows first).
+  private hKeyDev = NO_HASH_DEV;
+  private hKeyAddr = NO_HASH_ADDR;
+  private hVal = NO_HASH_VAL;
   private hCount = 0;
 
   /** Per device id parameters. */
@@ -179,9 +187,10 @@ export class NeighTable {
     const kd = this.hKeyDev;
     const ka = this.hKeyAddr;
     const v = this.hVal;
-    this.hKeyDev = new Int32Array(kd.length * 2).fill(EMPTY);
-    this.hKeyAddr = new Uint32Array(kd.length * 2);
-    this.hVal = new Int32Array(kd.length * 2).fill(EMPTY);
+    const n = Math.max(2 * INITIAL_ENTRIES, kd.length * 2);
+    this.hKeyDev = new Int32Array(n).fill(EMPTY);
+    this.hKeyAddr = new Uint32Array(n);
+    this.hVal = new Int32Array(n).fill(EMPTY);
     this.hCount = 0;
     for (let i = 0; i < v.length; i++) if (v[i] !== EMPTY) this.hashInsert(kd[i]!, ka[i]!, v[i]!);
   }
@@ -213,7 +222,7 @@ export class NeighTable {
 
   // ---- entries -------------------------------------------------------------------------------
   private grow(): void {
-    const n = this.live.length * 2;
+    const n = grownCapacity(this.live.length, INITIAL_ENTRIES);
     const g = <T extends Uint8Array | Int32Array | Uint32Array | Float64Array>(a: T, fill?: number): T => {
       const b = new (a.constructor as new (n: number) => T)(n);
       if (fill !== undefined) b.fill(fill);
@@ -400,7 +409,7 @@ export class NeighTable {
 
   private enqueue(id: number, h: number, bytes: number): void {
     if (h >= this.qNext.length) {
-      let n = this.qNext.length;
+      let n = grownCapacity(this.qNext.length, 16);
       while (n <= h) n *= 2;
       const q = new Int32Array(n);
       q.set(this.qNext);

@@ -22,16 +22,20 @@
 // Keyed by destination address in a Map with number keys; rows are typed-array columns reused through a
 // free list. Lookups happen on route output only when the table is not empty.
 
+import { grownCapacity, NO_F64, NO_I32, NO_INDEX, NO_U8, NO_U32 } from '../../core/lazy-columns.js';
+
 /** The exceptions of one namespace. */
 export class PmtuCache {
-  private readonly index = new Map<number, number>();
-  private daddr = new Uint32Array(8);
-  private routeId = new Int32Array(8);
-  private routeSeq = new Float64Array(8);
-  private pmtuCol = new Int32Array(8);
-  private lockedCol = new Uint8Array(8);
+  // Empty and shared until the first exception (src/core/lazy-columns.ts): most namespaces never
+  // learn one.
+  private index = NO_INDEX;
+  private daddr = NO_U32;
+  private routeId = NO_I32;
+  private routeSeq = NO_F64;
+  private pmtuCol = NO_I32;
+  private lockedCol = NO_U8;
   /** Expiry in jiffies (icmp-ratelimit.ts `jiffiesOf`), like `fnhe_expires`. */
-  private expires = new Float64Array(8);
+  private expires = NO_F64;
   private readonly free: number[] = [];
   private n = 0;
 
@@ -68,6 +72,7 @@ export class PmtuCache {
     let r = this.index.get(daddr);
     if (r === undefined) {
       r = this.free.pop() ?? this.grow();
+      if (this.index === NO_INDEX) this.index = new Map();
       this.index.set(daddr, r);
     }
     this.daddr[r] = daddr;
@@ -90,7 +95,7 @@ export class PmtuCache {
 
   private grow(): number {
     if (this.n === this.daddr.length) {
-      const m = this.n * 2;
+      const m = grownCapacity(this.n, 8);
       const g = <T extends Uint32Array | Int32Array | Float64Array | Uint8Array>(a: T): T => {
         const b = new (a.constructor as new (n: number) => T)(m);
         b.set(a);
