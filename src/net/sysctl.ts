@@ -80,7 +80,10 @@ export class Sysctls {
       if (direct.present !== undefined && !direct.present(this.ns)) return null;
       return { def: direct, dev: null };
     }
-    const m = /^(net\.ipv4\.(?:conf|neigh)\.)([^.]+)(\..+)$/.exec(key);
+    // The device name is everything between the prefix and the last component, so names with dots
+    // (802.1Q sub-interfaces: `eth0.7`) resolve too — the kernel's own per-device writes (ip_forward →
+    // every conf.DEV.forwarding, inet_forward_change) reach them.
+    const m = /^(net\.ipv4\.(?:conf|neigh)\.)(.+)(\.[^.]+)$/.exec(key);
     if (m === null) return null;
     const pattern = `${m[1]}{dev}${m[3]}`;
     const def = defs.get(pattern);
