@@ -16,6 +16,7 @@ import './modprobe.js';
 import './iptables.js';
 import './iptables-restore.js';
 import './iptables-save.js';
+import './ipset.js';
 import './conntrack.js';
 // Connection tracking registers itself in a namespace when its ruleset first needs it.
 import '../netfilter/conntrack/enable.js';

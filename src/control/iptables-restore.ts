@@ -14,7 +14,7 @@ import type { Rule } from '../netfilter/rule.js';
 import { Table } from '../netfilter/table.js';
 import { Verdict } from '../netfilter/verdict.js';
 import { type CommandContext, CommandError, type CommandResult, registerTool } from './command.js';
-import { execute, frameXtError, IptError } from './iptables/exec.js';
+import { bindRules, execute, frameXtError, IptError } from './iptables/exec.js';
 import { parseArgs, splitRestoreLine, VERSION } from './iptables/parse.js';
 
 export interface RestoreOptions {
@@ -105,6 +105,7 @@ export function restoreText(nf: Netfilter, text: string, opts: RestoreOptions = 
     }
     try {
       const p = parseArgs(words, work.name);
+      bindRules(nf, p.rules);
       if (p.jumpChain !== null) pendingJumps.push({ chain: p.jumpChain });
       if (counters !== null && opts.counters)
         for (const r of p.rules) {

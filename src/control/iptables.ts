@@ -6,13 +6,15 @@
 import { netfilterOf } from '../netfilter/hooks.js';
 import { XtError } from '../netfilter/module.js';
 import { type CommandContext, CommandError, type CommandResult, registerTool } from './command.js';
-import { execute, frameXtError, IptError } from './iptables/exec.js';
+import { bindRules, execute, frameXtError, IptError } from './iptables/exec.js';
 import { parseArgs } from './iptables/parse.js';
 
 export function iptables(ctx: CommandContext, args: readonly string[]): CommandResult {
   try {
     const p = parseArgs(args);
-    return { stdout: execute(netfilterOf(ctx.ns), p) };
+    const nf = netfilterOf(ctx.ns);
+    bindRules(nf, p.rules);
+    return { stdout: execute(nf, p) };
   } catch (caught) {
     let e = caught;
     if (e instanceof XtError) e = frameXtError(e);

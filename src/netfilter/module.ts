@@ -7,6 +7,7 @@
 // monomorphic object once per (re)compilation of a table.
 
 import type { PacketCtx } from './context.js';
+import type { Netfilter } from './hooks.js';
 
 /** Hook bits (1 << Hook.X) as in xt_match.hooks. */
 export type HookMask = number;
@@ -71,6 +72,11 @@ export interface MatchModule<I = unknown> {
   validate?(info: I, env: ValidateEnv, rule: RuleView): 'EINVAL' | null;
   /** Warning printed on stderr when the rule is parsed (xt_iprange's reversed range). */
   warn?(info: I): string | null;
+  /**
+   * Resolves names that live in the namespace (libxt_set's set lookup) once the rule is parsed, before
+   * it is added, checked or deleted; throws an XtError in the tool's words when the name is unknown.
+   */
+  bind?(info: I, nf: Netfilter): void;
 }
 
 export interface TargetModule<I = unknown> {

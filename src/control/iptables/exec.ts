@@ -71,6 +71,11 @@ function checkIfaces(p: Parsed, chain: string): void {
     throw frameXtError(new XtError(`Can't use -i with ${chain}`, 'param-nl'));
 }
 
+/** Lets the rules' extensions resolve namespace objects by name (-m set's ipset); see MatchModule.bind. */
+export function bindRules(nf: Netfilter, rules: readonly Rule[]): void {
+  for (const r of rules) for (const m of r.matches) m.mod.bind?.(m.info, nf);
+}
+
 /** Runs one parsed command; returns stdout. `restoreLine` frames batch errors for iptables-restore. */
 export function execute(nf: Netfilter, p: Parsed, t: Table = tableOf(nf, p.table), restoreLine = ''): string {
   const cmd = p.cmd!;

@@ -11,6 +11,7 @@ import { ipvsModule } from './ipvs.js';
 import { markModule } from './mark.js';
 import { multiportModule } from './multiport.js';
 import { physdevModule } from './physdev.js';
+import { setModule } from './set.js';
 import { tcpModule } from './tcp.js';
 import { udpModule } from './udp.js';
 
@@ -30,5 +31,6 @@ export const MATCHES = new Map<string, MatchModule<any>>(
     stateModule,
     connmarkModule,
     ipvsModule,
+    setModule,
   ].map((m) => [m.name, m]),
 );
