@@ -53,7 +53,7 @@ class Delete implements fc.Command<Model, Real> {
   check = () => true;
   run(m: Model, r: Real): void {
     const t = new TupleScratch().set(src(this.i), 0x0a000002, sport(this.i), 53, 17);
-    const v = r.ct.lookup(t, r.world.sim.now);
+    const v = r.ct.lookup(t);
     if (v >= 0) r.ct.destroy(v >> 1);
     m.live.delete(flowKey(this.i));
     check(m, r);

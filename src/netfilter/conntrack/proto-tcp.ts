@@ -15,7 +15,7 @@
 // Not implemented: NAT sequence adjustment (no helpers), synproxy, the checksum check at PREROUTING
 // (netsim's frames carry verified checksums, like CHECKSUM_UNNECESSARY from veth).
 
-import { type CtTable, RowUse } from './table.js';
+import { type Clock, type CtTable, RowUse } from './table.js';
 import type { CtSysctls } from './timeouts.js';
 import { TcpCt } from './timeouts.js';
 import { Dir, Ips } from './tuple.js';
@@ -507,9 +507,10 @@ export function tcpPacket(
   u8: Uint8Array,
   l4: number,
   end: number,
-  now: number,
+  clock: Clock,
   sys: CtSysctls,
 ): number {
+  const now = clock.now;
   const flags = u8[l4 + 13]!;
   const oldState = tb.tcpState[r]!;
   const index = tcpFlagIndex(flags);

@@ -7,7 +7,7 @@
 // `nf_conntrack_udp_timeout_stream` (120 s) and sets ASSURED.
 
 import { CtVerdict } from './proto-tcp.js';
-import type { CtTable } from './table.js';
+import type { Clock, CtTable } from './table.js';
 import type { CtSysctls } from './timeouts.js';
 import { Ips } from './tuple.js';
 
@@ -22,7 +22,8 @@ export function udpError(u8: Uint8Array, l4: number, end: number): boolean {
 }
 
 /** `nf_conntrack_udp_packet`. */
-export function udpPacket(tb: CtTable, r: number, now: number, sys: CtSysctls): number {
+export function udpPacket(tb: CtTable, r: number, clock: Clock, sys: CtSysctls): number {
+  const now = clock.now;
   const status = tb.status[r]!;
   if (status & Ips.SEEN_REPLY) {
     let extra = sys.udpNs;

@@ -21,6 +21,14 @@ const TOMB = -2;
 /** Rows and index slots at creation; both double as needed. */
 const INITIAL_ROWS = 256;
 
+/**
+ * Where the per-protocol trackers read the time (the Simulator). They take the clock, not `now`: a
+ * time past 2^30 ns passed to a function V8 does not inline is boxed into a fresh HeapNumber.
+ */
+export interface Clock {
+  readonly now: number;
+}
+
 /** Row lifecycle (`inUse`). */
 export const RowUse = Object.freeze({ Free: 0, Unconfirmed: 1, Confirmed: 2 } as const);
 
@@ -122,7 +130,7 @@ export class CtTable {
   // ---------------------------------------------------------------- rows
 
   /** A fresh row (unconfirmed, all state zero). Grows the columns when full. */
-  allocRow(now: number): number {
+  allocRow(clock: Clock): number {
     let r: number;
     if (this.freeTop > 0) r = this.freeRows[--this.freeTop]!;
     else {
@@ -133,7 +141,7 @@ export class CtTable {
     this.status[r] = 0;
     this.mark[r] = 0;
     this.expires[r] = 0;
-    this.created[r] = now;
+    this.created[r] = clock.now;
     this.seq[r] = this.seqNext++;
     this.owner[r] = -1;
     this.masqDev[r] = -1;

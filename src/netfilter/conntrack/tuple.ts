@@ -245,7 +245,11 @@ export function tupleFromQuote(u8: Uint8Array, innerOff: number, end: number, t:
   }
 }
 
-/** MurmurHash3-style mixing of the five tuple numbers into a 32-bit hash (not jhash: no secret). */
+/**
+ * MurmurHash3-style mixing of the five tuple numbers (not jhash: no secret), cut to its low 30 bits:
+ * always a V8 small integer, so a call that is not inlined returns it without boxing a HeapNumber.
+ * Callers mask it to power-of-two table sizes far below 2^30, so the slots are those of the 32-bit hash.
+ */
 export function tupleHash(src: number, dst: number, sport: number, dport: number, proto: number): number {
   let h = 0x2f1c3a5b ^ proto;
   h = mix(h, src);
@@ -256,7 +260,7 @@ export function tupleHash(src: number, dst: number, sport: number, dport: number
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
-  return h >>> 0;
+  return h & 0x3fffffff;
 }
 
 function mix(h0: number, w: number): number {

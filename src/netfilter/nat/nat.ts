@@ -210,7 +210,7 @@ export class Nat {
   /** `nf_nat_used_tuple`: would the reply of `t` clash with a live entry's tuple? */
   private usedTuple(t: TupleScratch): boolean {
     if (!invertTuple(t, this.tmp2)) return false;
-    return this.ct.lookup(this.tmp2, this.ct.now) >= 0;
+    return this.ct.lookup(this.tmp2) >= 0;
   }
 
   /** `nf_nat_used_tuple_new`: as above, but a clash with an un-NATed UDP/ICMP twin is allowed. */
@@ -219,9 +219,9 @@ export class Nat {
     if (t.proto === IPPROTO_TCP) return true; // no allow_clash
     const tb = this.tb;
     if (tb.status[r]! & (IPS_NAT_MASK | Ips.SEQ_ADJUST)) return true;
-    let v = this.ct.lookup(t, this.ct.now);
+    let v = this.ct.lookup(t);
     if (v < 0) {
-      v = this.ct.lookup(this.tmp2, this.ct.now); // tmp2 = inverted t from usedTuple
+      v = this.ct.lookup(this.tmp2); // tmp2 = inverted t from usedTuple
       if (v < 0) return false;
     }
     const o = v >> 1;
@@ -326,7 +326,7 @@ export class Nat {
       return this.usedTuple(t);
     }
     if (!invertTuple(t, this.tmp2)) return false;
-    const v = this.ct.lookup(this.tmp2, this.ct.now);
+    const v = this.ct.lookup(this.tmp2);
     if (v < 0) return false;
     if ((v & 1) === Dir.Original) return true;
     const o = v >> 1;
