@@ -92,8 +92,8 @@ export class World {
   framesConsumed = 0;
   framesDropped = 0;
   private readonly netdevListeners: NetdevListener[] = [];
-  /** Listeners for the devices of one namespace, by namespace id (see `onNetdevIn`). */
-  private readonly nsNetdevListeners: NetdevListener[][] = [];
+  /** Listeners called before `netdevListeners` (see `onNetdevFirst`). */
+  private readonly firstNetdevListeners: NetdevListener[] = [];
   private readonly sharedKinds = new Map<string, number>();
   /** Event kinds registered by the data plane. */
   readonly K: { readonly deliver: number };
@@ -138,19 +138,17 @@ export class World {
   }
 
   /**
-   * Subscribes to events of the devices in `ns` only (per-namespace subsystems: the IPv4 stack). An
-   * event reaches these listeners without visiting every namespace's, so building N namespaces stays
-   * linear (one listener per namespace on the global list made each event cost O(N)).
+   * Subscribes, once per world, a per-namespace subsystem (the IPv4 stack) that finds its state for
+   * the event through `dev.ns`; these listeners run before the `onNetdev` ones. One listener per
+   * world rather than one per namespace: an event costs O(1) however many namespaces exist, and a
+   * namespace carries no closure for it.
    */
-  onNetdevIn(ns: Namespace, fn: NetdevListener): void {
-    const byNs = this.nsNetdevListeners;
-    while (byNs.length <= ns.id) byNs.push([]);
-    byNs[ns.id]!.push(fn);
+  onNetdevFirst(fn: NetdevListener): void {
+    this.firstNetdevListeners.push(fn);
   }
 
   notifyNetdev(event: NetdevEvent, dev: Device): void {
-    const local = this.nsNetdevListeners[dev.ns.id];
-    if (local !== undefined) for (const fn of local) fn(event, dev);
+    for (const fn of this.firstNetdevListeners) fn(event, dev);
     for (const fn of this.netdevListeners) fn(event, dev);
   }
 

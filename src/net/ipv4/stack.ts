@@ -56,7 +56,7 @@ import { DevKind } from '../device.js';
 import { Drop } from '../drop-reason.js';
 import type { L3Handler, Namespace } from '../namespace.js';
 import { PktType } from '../pkt-type.js';
-import { boolSysctl, defineSysctl, intSysctl } from '../sysctl.js';
+import { boolSysctl, defineSysctl, intSysctl, watchSysctlEverywhere } from '../sysctl.js';
 import type { World } from '../world.js';
 import { AddrTable, type IfAddr } from './address.js';
 import { Arp } from './arp.js';
@@ -208,6 +208,9 @@ function maskOf(plen: number): number {
   return plen === 0 ? 0 : (0xffffffff << (32 - plen)) >>> 0;
 }
 
+/** Worlds whose netdevice events the stacks already follow (one listener per world, see World). */
+const netdevWatched = new WeakSet<World>();
+
 /** Kernel-owned routes (from `fib_add_ifaddr`) carry this internal flag bit. */
 export const RTF_IFADDR = 0x80;
 
@@ -285,45 +288,86 @@ export class Ipv4Stack implements L3Handler {
     this.idents = new IpIdents(this.world, this.world.sim.rng.stream(`ip-id-key:${ns.name}`));
     this.neigh = new NeighTable(this);
     this.arp = new Arp(this);
-    this.watchSysctls();
-    this.world.onNetdevIn(ns, (ev, dev) => {
-      if (dev.ns !== this.ns) return;
-      if (ev === 'up') this.netdevUp(dev);
-      else if (ev === 'down') this.netdevDown(dev);
-      else if (ev === 'unregister') this.netdevUnregister(dev);
-    });
+    this.reloadSysctls();
+    if (!netdevWatched.has(this.world)) {
+      netdevWatched.add(this.world);
+      this.world.onNetdevFirst((ev, dev) => {
+        const stack = dev.ns.ipv4;
+        if (!(stack instanceof Ipv4Stack)) return;
+        if (ev === 'up') stack.netdevUp(dev);
+        else if (ev === 'down') stack.netdevDown(dev);
+        else if (ev === 'unregister') stack.netdevUnregister(dev);
+      });
+    }
   }
 
   // ==== sysctls ====================================================================================
-  private watchSysctls(): void {
+  // Watched once per process for every namespace (the static block below; src/net/sysctl.ts
+  // `watchSysctlEverywhere`), not with closures per namespace.
+  private reloadSysctls(): void {
     const sc = this.ns.sysctl;
-    const reload = (): void => {
-      this.defaultTtl = sc.getInt('net.ipv4.ip_default_ttl');
-      this.echoIgnoreAll = sc.getInt('net.ipv4.icmp_echo_ignore_all');
-      this.echoIgnoreBroadcasts = sc.getInt('net.ipv4.icmp_echo_ignore_broadcasts');
-      this.errorsUseInboundIfaddr = sc.getInt('net.ipv4.icmp_errors_use_inbound_ifaddr');
-      this.icmpRatelimitJ = msecsToJiffies(sc.getInt('net.ipv4.icmp_ratelimit'));
-      this.icmpRatemask = sc.getInt('net.ipv4.icmp_ratemask');
-      this.icmpMsgsPerSec = sc.getInt('net.ipv4.icmp_msgs_per_sec');
-      this.icmpMsgsBurst = sc.getInt('net.ipv4.icmp_msgs_burst');
-      this.rtErrorCost = sc.getInt('net.ipv4.route.error_cost');
-      this.rtErrorBurst = sc.getInt('net.ipv4.route.error_burst');
-      this.mtuExpiresJ = sc.getInt('net.ipv4.route.mtu_expires') * HZ;
-      this.minPmtu = sc.getInt('net.ipv4.route.min_pmtu');
-      this.noPmtuDisc = sc.getInt('net.ipv4.ip_no_pmtu_disc');
-      this.defrag.timeoutNs = sc.getInt('net.ipv4.ipfrag_time') * S;
-      this.defrag.highThresh = sc.getInt('net.ipv4.ipfrag_high_thresh');
-      this.defrag.maxDist = sc.getInt('net.ipv4.ipfrag_max_dist');
-      this.allRpFilter = sc.getInt('net.ipv4.conf.all.rp_filter');
-      this.allArpIgnore = sc.getInt('net.ipv4.conf.all.arp_ignore');
-      this.allArpAccept = sc.getInt('net.ipv4.conf.all.arp_accept');
-      this.allArpAnnounce = sc.getInt('net.ipv4.conf.all.arp_announce');
-      this.allProxyArp = sc.getInt('net.ipv4.conf.all.proxy_arp');
-      this.allRouteLocalnet = sc.getInt('net.ipv4.conf.all.route_localnet');
-      this.allAcceptLocal = sc.getInt('net.ipv4.conf.all.accept_local');
-      this.devLoaded.fill(0);
-    };
-    reload();
+    this.defaultTtl = sc.getInt('net.ipv4.ip_default_ttl');
+    this.echoIgnoreAll = sc.getInt('net.ipv4.icmp_echo_ignore_all');
+    this.echoIgnoreBroadcasts = sc.getInt('net.ipv4.icmp_echo_ignore_broadcasts');
+    this.errorsUseInboundIfaddr = sc.getInt('net.ipv4.icmp_errors_use_inbound_ifaddr');
+    this.icmpRatelimitJ = msecsToJiffies(sc.getInt('net.ipv4.icmp_ratelimit'));
+    this.icmpRatemask = sc.getInt('net.ipv4.icmp_ratemask');
+    this.icmpMsgsPerSec = sc.getInt('net.ipv4.icmp_msgs_per_sec');
+    this.icmpMsgsBurst = sc.getInt('net.ipv4.icmp_msgs_burst');
+    this.rtErrorCost = sc.getInt('net.ipv4.route.error_cost');
+    this.rtErrorBurst = sc.getInt('net.ipv4.route.error_burst');
+    this.mtuExpiresJ = sc.getInt('net.ipv4.route.mtu_expires') * HZ;
+    this.minPmtu = sc.getInt('net.ipv4.route.min_pmtu');
+    this.noPmtuDisc = sc.getInt('net.ipv4.ip_no_pmtu_disc');
+    this.defrag.timeoutNs = sc.getInt('net.ipv4.ipfrag_time') * S;
+    this.defrag.highThresh = sc.getInt('net.ipv4.ipfrag_high_thresh');
+    this.defrag.maxDist = sc.getInt('net.ipv4.ipfrag_max_dist');
+    this.allRpFilter = sc.getInt('net.ipv4.conf.all.rp_filter');
+    this.allArpIgnore = sc.getInt('net.ipv4.conf.all.arp_ignore');
+    this.allArpAccept = sc.getInt('net.ipv4.conf.all.arp_accept');
+    this.allArpAnnounce = sc.getInt('net.ipv4.conf.all.arp_announce');
+    this.allProxyArp = sc.getInt('net.ipv4.conf.all.proxy_arp');
+    this.allRouteLocalnet = sc.getInt('net.ipv4.conf.all.route_localnet');
+    this.allAcceptLocal = sc.getInt('net.ipv4.conf.all.accept_local');
+    this.devLoaded.fill(0);
+  }
+
+  /**
+   * ip_forward is conf.all.forwarding; writing either sets default and every device
+   * (`inet_forward_change`). Writing one device's forwarding changes only that device.
+   */
+  private forwardChange(v: string): void {
+    if (this.syncingForward) return;
+    const sc = this.ns.sysctl;
+    this.syncingForward = true;
+    try {
+      sc.set('net.ipv4.ip_forward', v);
+      sc.set('net.ipv4.conf.all.forwarding', v);
+      sc.set('net.ipv4.conf.default.forwarding', v);
+      for (const d of this.ns.devices) sc.set(`net.ipv4.conf.${d.name}.forwarding`, v);
+    } finally {
+      this.syncingForward = false;
+    }
+    this.reloadSysctls();
+  }
+
+  /** A neighbour parameter `k` was written (for `dev`, or `default`). */
+  private neighSysctlChanged(k: string, v: string, dev: string | null): void {
+    const sc = this.ns.sysctl;
+    // base_reachable_time (s) and base_reachable_time_ms are two views of one value.
+    if (dev !== null && k === 'base_reachable_time') {
+      const key = `net.ipv4.neigh.${dev}.base_reachable_time_ms`;
+      if (sc.get(key) !== String(Number(v) * 1000)) sc.set(key, String(Number(v) * 1000));
+    } else if (dev !== null && k === 'base_reachable_time_ms') {
+      const key = `net.ipv4.neigh.${dev}.base_reachable_time`;
+      const s = String(Math.floor(Number(v) / 1000));
+      if (sc.get(key) !== s) sc.set(key, s);
+    }
+    this.neigh.parms.length = 0;
+  }
+
+  static {
+    const stack = (ns: Namespace): Ipv4Stack => ns.ipv4 as Ipv4Stack;
     for (const k of [
       'net.ipv4.ip_default_ttl',
       'net.ipv4.icmp_echo_ignore_all',
@@ -349,27 +393,12 @@ export class Ipv4Stack implements L3Handler {
       'net.ipv4.conf.{dev}.route_localnet',
       'net.ipv4.conf.{dev}.accept_local',
     ]) {
-      sc.watch(k, reload);
+      watchSysctlEverywhere(k, (ns) => stack(ns).reloadSysctls());
     }
-    // ip_forward is conf.all.forwarding; writing either sets default and every device
-    // (`inet_forward_change`). Writing one device's forwarding changes only that device.
-    const forwardChange = (v: string): void => {
-      if (this.syncingForward) return;
-      this.syncingForward = true;
-      try {
-        sc.set('net.ipv4.ip_forward', v);
-        sc.set('net.ipv4.conf.all.forwarding', v);
-        sc.set('net.ipv4.conf.default.forwarding', v);
-        for (const d of this.ns.devices) sc.set(`net.ipv4.conf.${d.name}.forwarding`, v);
-      } finally {
-        this.syncingForward = false;
-      }
-      reload();
-    };
-    sc.watch('net.ipv4.ip_forward', (v) => forwardChange(v));
-    sc.watch('net.ipv4.conf.{dev}.forwarding', (v, dev) => {
-      if (dev === 'all') forwardChange(v);
-      else reload();
+    watchSysctlEverywhere('net.ipv4.ip_forward', (ns, v) => stack(ns).forwardChange(v));
+    watchSysctlEverywhere('net.ipv4.conf.{dev}.forwarding', (ns, v, dev) => {
+      if (dev === 'all') stack(ns).forwardChange(v);
+      else stack(ns).reloadSysctls();
     });
     for (const k of [
       'base_reachable_time_ms',
@@ -384,18 +413,9 @@ export class Ipv4Stack implements L3Handler {
       'unres_qlen_bytes',
       'locktime',
     ]) {
-      sc.watch(`net.ipv4.neigh.{dev}.${k}`, (v, dev) => {
-        // base_reachable_time (s) and base_reachable_time_ms are two views of one value.
-        if (dev !== null && k === 'base_reachable_time') {
-          const key = `net.ipv4.neigh.${dev}.base_reachable_time_ms`;
-          if (sc.get(key) !== String(Number(v) * 1000)) sc.set(key, String(Number(v) * 1000));
-        } else if (dev !== null && k === 'base_reachable_time_ms') {
-          const key = `net.ipv4.neigh.${dev}.base_reachable_time`;
-          const s = String(Math.floor(Number(v) / 1000));
-          if (sc.get(key) !== s) sc.set(key, s);
-        }
-        this.neigh.parms.length = 0;
-      });
+      watchSysctlEverywhere(`net.ipv4.neigh.{dev}.${k}`, (ns, v, dev) =>
+        stack(ns).neighSysctlChanged(k, v, dev),
+      );
     }
   }
 
