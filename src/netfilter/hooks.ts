@@ -5,7 +5,7 @@
 //   const nf = netfilterOf(ns);                       // one per namespace, created on first use
 //   if (nf.active[Hook.LocalIn] !== 0) {              // a Uint8Array: 0 = nothing registered at this hook
 //     const v = nf.run(Hook.LocalIn, h, l3Off, inDevId, -1);
-//     if (v !== Verdict.Accept) { if (v === Verdict.Drop) world.drop(h, Drop.NetfilterDrop, inDevId); return; }
+//     if (v !== Verdict.Accept) { if (v === Verdict.Drop) world.drop(h, nf.dropReason, inDevId); return; }
 //   }                                                  // Verdict.Stolen: a target took the frame
 //
 //   run(hook, h, l3Off, inDev, outDev): Verdict
@@ -47,6 +47,7 @@
 //     OUTPUT  … nat −100, [ipvs out −99], [ipvs in −98], filter 0
 //     so one `run` keeps the tables and IPVS in the kernel's order without splitting the hook.
 
+import { Drop } from '../net/drop-reason.js';
 import type { Namespace } from '../net/namespace.js';
 import { NfVerdict } from '../trace/explain.js';
 import { traceHook, traceTable } from '../trace/points.js';
@@ -160,6 +161,12 @@ export class Netfilter {
   tracer: NfTracer | null = null;
   /** Last deciding table (-1 = none) for explanations; ctx.lastRule holds the rule index. */
   lastTable = -1;
+  /**
+   * Why the last traversal that returned Verdict.Drop dropped (a Drop code for `world.drop`):
+   * NetfilterDrop, or CtTableFull when conntrack could not create an entry (nf_conntrack's
+   * "table full, dropping packet"). Set by the conntrack adapter.
+   */
+  dropReason: Drop = Drop.NetfilterDrop;
 
   private readonly compiled: (CompiledTable | null)[] = [null, null, null, null];
   private readonly stackRule = new Int32Array(MAX_JUMP_DEPTH + 1);
@@ -260,6 +267,7 @@ export class Netfilter {
     ctx.hotdrop = 0;
     ctx.lastRule = -1;
     this.lastTable = -1;
+    this.dropReason = Drop.NetfilterDrop;
     const order = HOOK_ORDER[hook]!;
     let v: number = Verdict.Accept;
     if (ctx.trace !== 0) explainHook(this, hook, h, inDev, outDev);

@@ -3,6 +3,7 @@
 // Called by the conntrack adapter (src/netfilter/conntrack/hook.ts) right after the lookup, the NAT
 // binding and the per-packet rewrite it performed, from the same values it acts on.
 
+import { Drop } from '../net/drop-reason.js';
 import type { Conntrack } from '../netfilter/conntrack/conntrack.js';
 import { CtInfo, Dir, Ips } from '../netfilter/conntrack/tuple.js';
 import type { PacketCtx } from '../netfilter/context.js';
@@ -40,7 +41,10 @@ export function explainConntrack(ct: Conntrack, ctx: PacketCtx, drop: number): v
   const state = stateName(ctx.ctState);
   let text: string;
   let row = -1;
-  if (id < 0) {
+  if (drop === Drop.CtTableFull) {
+    // __nf_conntrack_alloc: "nf_conntrack: table full, dropping packet" (early_drop found nothing).
+    text = `conntrack: table full, dropping packet (nf_conntrack_max ${ct.sys.max} entries, none could be early-dropped)`;
+  } else if (id < 0) {
     text = `conntrack: no entry (ctstate INVALID)${drop !== 0 ? ': dropped' : ''}`;
   } else if ((id & 7) === CtInfo.Untracked) {
     text = 'conntrack: untracked (raw table NOTRACK / CT --notrack)';

@@ -582,7 +582,7 @@ export class BridgeDevice extends Device {
     if (nf !== null && nf.active[Hook.PreRouting] !== 0) {
       const v = nf.runBridged(Hook.PreRouting, h, l3, this.id, -1, p.dev.id, -1, 0);
       if (v !== Verdict.Accept) {
-        if (v === Verdict.Drop) w.drop(h, Drop.NetfilterDrop, p.dev.id);
+        if (v === Verdict.Drop) w.drop(h, nf.dropReason, p.dev.id);
         return;
       }
       // br_nf_ipv4_daddr_was_changed
@@ -686,14 +686,14 @@ export class BridgeDevice extends Device {
     if (nf.active[Hook.Forward] !== 0) {
       const v = nf.runBridged(Hook.Forward, h, l3, this.id, this.id, physIn, out, 1);
       if (v !== Verdict.Accept) {
-        if (v === Verdict.Drop) w.drop(h, Drop.NetfilterDrop, out);
+        if (v === Verdict.Drop) w.drop(h, nf.dropReason, out);
         return false;
       }
     }
     if (nf.active[Hook.PostRouting] !== 0) {
       const v = nf.runBridged(Hook.PostRouting, h, l3, -1, this.id, physIn, out, 1);
       if (v !== Verdict.Accept) {
-        if (v === Verdict.Drop) w.drop(h, Drop.NetfilterDrop, out);
+        if (v === Verdict.Drop) w.drop(h, nf.dropReason, out);
         return false;
       }
     }

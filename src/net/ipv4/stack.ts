@@ -850,7 +850,7 @@ export class Ipv4Stack implements L3Handler {
    */
   private nfPass(v: number, h: number, devId: number): boolean {
     if (v === Verdict.Accept) return true;
-    if (v === Verdict.Drop) this.world.drop(h, Drop.NetfilterDrop, devId);
+    if (v === Verdict.Drop) this.world.drop(h, this.ns.nf!.dropReason, devId);
     else if (h === this.ipvsStolen) {
       this.ipvsStolen = -1;
       this.outputRoute(h, this.ipvsRoute, false);

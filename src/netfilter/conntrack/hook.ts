@@ -10,7 +10,8 @@
 //                                    fields (`NatTargetInfo`); kind numbers are `NatKind`.
 //
 // Verdicts: Verdict.Accept (1) / Verdict.Drop (0). A conntrack drop's reason (CtTableFull, insert
-// clash) is kept in `lastDrop` for the caller that wants to count it precisely.
+// clash) is kept in `lastDrop`; nf_conntrack_in's is also handed to the hook's caller as
+// `nf.dropReason`, so a full table is counted as CtTableFull, not as a rule's NetfilterDrop.
 
 import { Drop } from '../../net/drop-reason.js';
 import { explainConntrack, explainNatBinding, explainNatRewrite } from '../../trace/ct-points.js';
@@ -66,6 +67,7 @@ export class ConntrackAdapter implements ConntrackHook, NatHook, NatTargets {
     if (ctx.trace !== 0) explainConntrack(this.ct, ctx, d);
     if (d !== 0) {
       this.lastDrop = d;
+      this.nf.dropReason = d as Drop;
       return Verdict.Drop;
     }
     return Verdict.Accept;
