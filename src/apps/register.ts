@@ -3,6 +3,7 @@
 
 import { registerApp } from '../scenario/app-registry.js';
 import { DnsProbe } from './dns-client.js';
+import { DnsServer } from './dns-server.js';
 import { PingProbe } from './ping.js';
 import { TcpProbe } from './tcp-client.js';
 import { TcpEchoPeer } from './tcp-echo-peer.js';
@@ -15,3 +16,4 @@ registerApp('tcp', (ctx, opts) => new TcpProbe(ctx, opts));
 registerApp('dns', (ctx, opts) => new DnsProbe(ctx, opts));
 registerApp('udp-echo-peer', (ctx, opts) => new UdpEchoPeer(ctx, opts));
 registerApp('tcp-echo-peer', (ctx, opts) => new TcpEchoPeer(ctx, opts));
+registerApp('dns-server', (ctx, opts) => new DnsServer(ctx, opts));

@@ -1,21 +1,34 @@
 // Files the daemon writes for a container, as data: /etc/resolv.conf (what `docker exec C cat FILE`
-// prints). netsim hosts have no /etc/resolv.conf of their own, so the host file contributes no
-// nameservers; `dockerd --dns` / `docker run --dns` override them (NSOverride).
+// prints) and the embedded resolver's external servers that come with it (resolv-conf.ts has the
+// facts). The host's /etc/resolv.conf is the engine's `hostResolvConf` (a scenario host's
+// `resolv-conf:`); null means the host has none, which libnetwork treats as an empty file.
 //
-// Facts (moby b985e23, daemon/libnetwork):
-// - sandbox_dns_unix.go rebuildDNS: with the internal resolver the file is the host's, transformed by
-//   resolvconf.TransformForIntNS(127.0.0.11, ResolverOptions() = ["ndots:0"]), written without a
-//   header; the replaced nameservers become the resolver's external servers.
-// - internal/resolvconf/resolvconf.go Generate: nameservers, `options …`, then the comments
-//   "# Based on host file: '/etc/resolv.conf' (internal resolver|legacy)", the warning
-//   "# NO EXTERNAL NAMESERVERS DEFINED", "# ExtServers: [A B]", "# Overrides: [nameservers]" and
-//   "# Option ndots from: internal" (testdata/TestRCTransformForIntNS/*.golden).
-// - Without the internal resolver (default bridge, `--network host`) the legacy transform keeps the
-//   nameservers (testdata/TestRCTransformForLegacyNw).
+// Which transform (moby b985e23 sandbox_dns_unix.go): a sandbox with the internal resolver (an
+// endpoint on a user-defined network) gets rebuildDNS → TransformForIntNS(127.0.0.11, ["ndots:0"]);
+// `--network host` keeps the host's file as it is (useDefaultSandBox: no transform); any other
+// sandbox gets TransformForLegacyNw.
 
+import { getIn } from './buckets.js';
 import { resolverEndpoints } from './dns-names.js';
 import { RESOLVER_IP } from './dns-resolver.js';
+import {
+  type ExtServer,
+  generateResolvConf,
+  overrideNameservers,
+  parseResolvConf,
+  transformForIntNS,
+  transformForLegacyNw,
+} from './resolv-conf.js';
 import type { ContainerState, EngineState } from './types.js';
+
+/** What the container files are built from: the engine state and the host's own resolv.conf. */
+export interface FileSource {
+  readonly state: EngineState;
+  readonly hostResolvConf: string | null;
+}
+
+/** resolver.ResolverOptions. */
+const RESOLVER_OPTIONS = ['ndots:0'];
 
 /** The nameservers that replace the host's (container `--dns`, else daemon `--dns`), if any. */
 function overrides(state: EngineState, ctr: ContainerState | undefined): readonly string[] | null {
@@ -24,9 +37,19 @@ function overrides(state: EngineState, ctr: ContainerState | undefined): readonl
   return d !== undefined && d.length > 0 ? d : null;
 }
 
-/** The embedded resolver's external servers for `ctr`. */
-export function extServers(state: EngineState, ctr: ContainerState | undefined): readonly string[] {
-  return overrides(state, ctr) ?? [];
+/**
+ * sandbox.go hasExternalAccess: an endpoint on a network that is not internal (nor null/host) with
+ * an IPv4 gateway — the resolver's proxyDNS, which lets it query the host's nameservers.
+ */
+export function hasExternalAccess(state: EngineState, ctr: ContainerState): boolean {
+  for (const id of ctr.endpoints) {
+    const ep = getIn(state.endpoints, id);
+    const n = ep === undefined ? undefined : state.networks[ep.networkId];
+    if (ep === undefined || n === undefined) continue;
+    if (n.internal || n.driver === 'null' || n.driver === 'host') continue;
+    if (ep.gateway !== '') return true;
+  }
+  return false;
 }
 
 /** Does the container's sandbox run the embedded resolver? */
@@ -34,26 +57,30 @@ export function usesInternalResolver(state: EngineState, ctr: ContainerState): b
   return ctr.running && resolverEndpoints(state, ctr).length > 0;
 }
 
-export function resolvConf(state: EngineState, ctr: ContainerState): string {
-  const ov = overrides(state, ctr);
-  const ns = ov ?? [];
-  const lines: string[] = [];
-  if (usesInternalResolver(state, ctr)) {
-    lines.push(`nameserver ${RESOLVER_IP}`, 'options ndots:0', '');
-    lines.push("# Based on host file: '/etc/resolv.conf' (internal resolver)");
-    if (ns.length === 0) lines.push('# NO EXTERNAL NAMESERVERS DEFINED');
-    else lines.push(`# ExtServers: [${ns.join(' ')}]`);
-    lines.push(`# Overrides: [${ov !== null ? 'nameservers' : ''}]`, '# Option ndots from: internal');
-  } else {
-    for (const n of ns) lines.push(`nameserver ${n}`);
-    lines.push('', "# Based on host file: '/etc/resolv.conf' (legacy)");
-    lines.push(`# Overrides: [${ov !== null ? 'nameservers' : ''}]`);
+function build(src: FileSource, ctr: ContainerState | undefined): { text: string; ext: ExtServer[] } {
+  const rc = parseResolvConf(src.hostResolvConf);
+  const ov = overrides(src.state, ctr);
+  if (ov !== null) overrideNameservers(rc, ov);
+  if (ctr !== undefined && usesInternalResolver(src.state, ctr)) {
+    const { ext, warnings } = transformForIntNS(rc, RESOLVER_IP, RESOLVER_OPTIONS);
+    return { text: generateResolvConf(rc, 'internal resolver', warnings, ext), ext };
   }
-  return `${lines.join('\n')}\n`;
+  if (ctr?.networkMode === 'host') return { text: generateResolvConf(rc, '', [], []), ext: [] };
+  const warnings = transformForLegacyNw(rc);
+  return { text: generateResolvConf(rc, 'legacy', warnings, []), ext: [] };
+}
+
+/** The embedded resolver's external servers for `ctr`, in order (all of them: the resolver caps). */
+export function extServers(src: FileSource, ctr: ContainerState | undefined): readonly ExtServer[] {
+  return build(src, ctr).ext;
+}
+
+export function resolvConf(src: FileSource, ctr: ContainerState): string {
+  return build(src, ctr).text;
 }
 
 /** A file the daemon manages for `ctr`, or null when netsim does not model it. */
-export function containerFile(state: EngineState, ctr: ContainerState, path: string): string | null {
-  if (path === '/etc/resolv.conf') return resolvConf(state, ctr);
+export function containerFile(src: FileSource, ctr: ContainerState, path: string): string | null {
+  if (path === '/etc/resolv.conf') return resolvConf(src, ctr);
   return null;
 }

@@ -13,6 +13,12 @@
 //   (rand.Shuffle); createRespMsg = SetReply + RecursionAvailable; names it does not own are forwarded
 //   to the external servers in order — SERVFAIL/REFUSED or no answer within 4 s moves to the next —
 //   and when none answers the client gets SERVFAIL. Only A and PTR (and their forwarding) are modelled.
+// - resolver.go SetExtServers/filterExtServers: a server that is not HostLoopback and equals the
+//   resolver's own address is dropped; at most maxExtDNS (3) are kept. dialExtDNS: a HostLoopback
+//   server (one read from the host's resolv.conf) is dialled from the daemon's namespace — the host's
+//   — any other (`--dns`) from the container's (backend.ExecFunc). forwardExtDNS skips HostLoopback
+//   servers while proxyDNS is off: SetForwardingPolicy(sb.hasExternalAccess()), so a sandbox on
+//   internal networks only does not reach out through the host.
 
 import { AppTimer, type TimerTarget } from '../apps/timers.js';
 import type { Rng } from '../core/rng.js';
@@ -23,6 +29,7 @@ import { transportOf } from '../net/transport/transport.js';
 import type { UdpSocket } from '../net/transport/udp.js';
 import { type DnsMessage, DnsRcode, DnsType, dnsParseReverseNameV4, emitDns, parseDns } from '../wire/dns.js';
 import { ipv4ToString, parseIpv4 } from '../wire/ipv4-address.js';
+import type { ExtServer } from './resolv-conf.js';
 
 export const RESOLVER_IP = '127.0.0.11';
 export const RESP_TTL = 600;
@@ -35,8 +42,10 @@ export interface ResolverBackend {
   resolveName(name: string): string[] | null;
   /** PTR target for an address (`web.mynet`), or null. */
   resolveIp(ip: string): string | null;
-  /** External servers (IPv4 text), in order; at most MAX_EXT_DNS are used. */
-  extServers(): readonly string[];
+  /** External servers, in order; at most MAX_EXT_DNS are used. */
+  extServers(): readonly ExtServer[];
+  /** proxyDNS: may HostLoopback servers be used (the sandbox has external access)? */
+  forwardFromHost(): boolean;
 }
 
 /** The iptables commands resolver_unix.go runs in the sandbox (argv lists). */
@@ -124,7 +133,7 @@ interface Pending {
   readonly query: DnsMessage;
   /** Reply over TCP to this connection instead of UDP. */
   readonly tcp: TcpConn | null;
-  servers: readonly string[];
+  servers: readonly ExtServer[];
   next: number;
   sock: UdpSocket | null;
   timer: number;
@@ -145,6 +154,8 @@ export class EmbeddedResolver implements TimerTarget {
 
   constructor(
     private readonly ns: Namespace,
+    /** The daemon's namespace, where HostLoopback servers are queried from. */
+    private readonly hostNs: Namespace,
     private readonly backend: ResolverBackend,
     private readonly rng: Rng,
   ) {
@@ -240,7 +251,10 @@ export class EmbeddedResolver implements TimerTarget {
       clientPort: sport,
       query: q,
       tcp: conn,
-      servers: this.backend.extServers().slice(0, MAX_EXT_DNS),
+      servers: this.backend
+        .extServers()
+        .filter((s) => s.hostLoopback || s.addr !== RESOLVER_IP)
+        .slice(0, MAX_EXT_DNS),
       next: 0,
       sock: null,
       timer: -1,
@@ -278,7 +292,8 @@ export class EmbeddedResolver implements TimerTarget {
 
   /** forwardExtDNS: the next external server, or SERVFAIL when none is left. */
   private forward(p: Pending): void {
-    const server = p.servers[p.next++];
+    let server = p.servers[p.next++];
+    while (server?.hostLoopback === true && !this.backend.forwardFromHost()) server = p.servers[p.next++];
     if (server === undefined) {
       p.done = true;
       this.stats.servfail++;
@@ -288,13 +303,19 @@ export class EmbeddedResolver implements TimerTarget {
     const id = this.pending.length;
     this.pending.push(p);
     const self = this;
-    const sock = transportOf(this.ns).udp.open({
+    const sock = transportOf(server.hostLoopback ? this.hostNs : this.ns).udp.open({
       onDatagram(_s, _src, _sport, _dst, u8, off, len) {
         self.upstreamReply(id, u8, off, len);
       },
+      // A connected UDP socket reports ICMP errors (ECONNREFUSED for port unreachable): the read in
+      // exchange fails at once and forwardExtDNS moves on, without waiting for extIOTimeout.
+      onError() {
+        self.upstreamError(id);
+      },
     });
     p.sock = sock;
-    if (sock.connect(parseIpv4(server), 53) !== 0) {
+    // netsim is IPv4-only: an IPv6 server cannot be dialled, like a server with no route.
+    if (server.addr.includes(':') || sock.connect(parseIpv4(server.addr), 53) !== 0) {
       this.next(id);
       return;
     }
@@ -316,6 +337,12 @@ export class EmbeddedResolver implements TimerTarget {
     this.finish(id);
     p.done = true;
     this.reply(p.client, p.clientPort, p.tcp, r.msg);
+  }
+
+  private upstreamError(id: number): void {
+    const p = this.pending[id];
+    if (p === null || p === undefined || p.done) return;
+    this.next(id);
   }
 
   private finish(id: number): void {

@@ -36,7 +36,7 @@ import './drivers/ipvlan.js';
 import './drivers/macvlan.js';
 import './drivers/none.js';
 import { deleteIn, getIn, idsOfPatch, putIn, valuesOf } from './buckets.js';
-import { extServers } from './container-files.js';
+import { extServers, hasExternalAccess } from './container-files.js';
 import { resolveIp, resolveName } from './dns-names.js';
 import { EmbeddedResolver, resolverNatCommands } from './dns-resolver.js';
 import { OPT_NETSIM_PARENT, OPT_NETSIM_PARENT_CREATED, planParent } from './drivers/parent.js';
@@ -57,6 +57,7 @@ import { IptModel } from './ipt-model.js';
 import { Firewaller } from './iptables-plan.js';
 import { allocatePort, type PortDraft, parsePortRange, releasePort } from './port-mapper.js';
 import { profile } from './profiles.js';
+import { parseResolvConf } from './resolv-conf.js';
 import type {
   ContainerState,
   DaemonConfig,
@@ -161,6 +162,11 @@ export class DockerEngine {
   readonly history: Patch[][] = [];
   /** Images this host knows (a scenario's `images:`): what each exposes and serves. */
   readonly images = new Map<string, ImageSpec>();
+  /**
+   * The host's /etc/resolv.conf (a scenario host's `resolv-conf:`), read when container files and
+   * the resolver's external servers are built; null = the host has none (container-files.ts).
+   */
+  hostResolvConf: string | null = null;
   private fw: Firewaller | null = null;
   private readonly rng: Rng;
 
@@ -279,6 +285,7 @@ export class DockerEngine {
     const id = ctr.id;
     const r = new EmbeddedResolver(
       ns,
+      this.hostNs,
       {
         resolveName: (name) => {
           const cur = getIn(this.state.containers, id);
@@ -288,7 +295,11 @@ export class DockerEngine {
           const cur = getIn(this.state.containers, id);
           return cur === undefined ? null : resolveIp(this.state, cur, ip);
         },
-        extServers: () => extServers(this.state, getIn(this.state.containers, id)),
+        extServers: () => extServers(this, getIn(this.state.containers, id)),
+        forwardFromHost: () => {
+          const cur = getIn(this.state.containers, id);
+          return cur !== undefined && hasExternalAccess(this.state, cur);
+        },
       },
       this.world.sim.rng.stream(`docker-dns:${ctr.nsName}`),
     );
@@ -494,11 +505,18 @@ export class DockerEngine {
     }
   }
 
-  /** The host's on-link IPv4 routes (netutils.InferReservedNetworks), via `ip route show`. */
+  /**
+   * netutils.InferReservedNetworks: the IPv4 nameservers of the host's resolv.conf as /32s, and the
+   * host's on-link IPv4 routes (via `ip route show`).
+   */
   private reservedRoutes(): Cidr[] {
-    if (!toolNames().includes('ip')) return [];
-    const out = runCommandLine({ world: this.world, ns: this.hostNs }, 'ip route show').stdout;
     const res: Cidr[] = [];
+    for (const a of parseResolvConf(this.hostResolvConf).nameservers) {
+      const c = a.includes(':') ? null : tryParseCidr(`${a}/32`);
+      if (c !== null) res.push(c);
+    }
+    if (!toolNames().includes('ip')) return res;
+    const out = runCommandLine({ world: this.world, ns: this.hostNs }, 'ip route show').stdout;
     for (const line of out.split('\n')) {
       if (!line.includes('scope link')) continue;
       const first = line.split(' ')[0] ?? '';

@@ -118,6 +118,10 @@ export interface DnsOptions {
 
 export interface ServerOptions {
   port: number;
+  /** Local address to bind (u32); absent = every address. */
+  addr?: number;
+  /** (dns-server) A records: name → addresses. */
+  records?: Readonly<Record<string, readonly string[]>>;
 }
 
 /** Options per app kind. Extend this map (and the scenario schema) to add a kind. */
@@ -128,6 +132,7 @@ export interface AppOptionsByKind {
   dns: DnsOptions;
   'udp-echo-peer': ServerOptions;
   'tcp-echo-peer': ServerOptions;
+  'dns-server': ServerOptions;
 }
 export type AppKind = keyof AppOptionsByKind;
 

@@ -51,7 +51,7 @@ export function resolveNsRef(
     const e = existingEngine(ns);
     const c = e?.findContainer(p.container);
     if (c !== undefined)
-      found.push({ host: h, nsName: c.nsName, running: c.running, resolvConf: resolvConf(e!.state, c) });
+      found.push({ host: h, nsName: c.nsName, running: c.running, resolvConf: resolvConf(e!, c) });
   }
   if (found.length === 0)
     return p.host !== null

@@ -13,7 +13,7 @@ import { dirname } from 'node:path';
 import { CommandError, runCommandLine } from '../control/command.js';
 import type { Rng } from '../core/rng.js';
 import { S } from '../core/time.js';
-import { setWorldFileBase, setWorldImages } from '../docker/engine.js';
+import { engineOf, setWorldFileBase, setWorldImages } from '../docker/engine.js';
 import type { FrameTap } from '../net/device.js';
 import { DevKind } from '../net/device.js';
 import { createPair } from '../net/devices/veth.js';
@@ -318,6 +318,8 @@ export function runScenario(loaded: LoadedScenario, opts: RunOptions = {}): RunO
       if (r.error !== null) fail(h, ['sysctl', key], null, '', r.error, 0);
       if (failure !== null) throw failure;
     }
+    // The host's /etc/resolv.conf, as its Docker engine reads it (no engine runs until a step asks).
+    if (h.resolvConf !== undefined) engineOf(world, nsOf.get(h.name)!).hostResolvConf = h.resolvConf;
   }
 
   // 3. Apps and probes are created now and started by their timeline events.
@@ -414,8 +416,14 @@ export function runScenario(loaded: LoadedScenario, opts: RunOptions = {}): RunO
   };
   const whereOf = (ref: string, item: object, key: string) =>
     parseNsRef(ref, nsOf).container === null ? nsOf.get(ref)! : { ref, item, key };
-  for (const a of s.apps ?? [])
-    makeApp(serverLabel(a), whereOf(a.in, a, 'in'), a.serve, { port: a.port }, false);
+  for (const a of s.apps ?? []) {
+    const opts = {
+      port: a.port,
+      ...(a.address !== undefined ? { addr: tryParseIpv4(a.address) >>> 0 } : {}),
+      ...(a.records !== undefined ? { records: a.records } : {}),
+    };
+    makeApp(serverLabel(a), whereOf(a.in, a, 'in'), a.serve, opts, false);
+  }
   // Container images (`images:`): their servers start in a container's namespace when `docker run`
   // or `docker start` starts it (src/docker/engine.ts). Labels are CONTAINER:KIND/PORT.
   setWorldFileBase(world, dirname(loaded.source.file));

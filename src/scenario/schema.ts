@@ -3,7 +3,7 @@
 //
 //   netsim: 1                      format version (required)
 //   seed, description, until, settle
-//   hosts:   [name | {name, sysctl}] or {name: {sysctl} | null}
+//   hosts:   [name | {name, sysctl, resolv-conf}] or {name: {sysctl, resolv-conf} | null}
 //   links:   [{a: host:dev, b: host:dev, delay, rate, queue, mtu}] or [[host:dev, host:dev]]
 //   steps:   [{at | after, in, run}] | [{at | after, link: host:dev, delay, rate, queue}]
 //   apps:    [{in, serve, port, at}]            in/from: HOST, HOST/CONTAINER or CONTAINER (ns-ref.ts)
@@ -27,6 +27,7 @@ import {
   oneOfStrings,
   oneOrMany,
   opt,
+  record,
   req,
   setOrigin,
   shapes,
@@ -91,9 +92,14 @@ const sysctlMap: Codec<Readonly<Record<string, string>>> = (() => {
   };
 })();
 
+const resolvConfText = () =>
+  opt(
+    string({ expected: "the text of the host's /etc/resolv.conf" }),
+    "the host's /etc/resolv.conf (Docker copies it into containers; its nameservers are the embedded DNS server's upstreams)",
+  );
 const hostObject = object(
-  { name: req(hostName()), sysctl: opt(sysctlMap) },
-  { expected: 'a host: a name, or {name, sysctl}' },
+  { name: req(hostName()), sysctl: opt(sysctlMap), 'resolv-conf': resolvConfText() },
+  { expected: 'a host: a name, or {name, sysctl, resolv-conf}' },
 );
 const hostEntry: Codec<HostSpec> = shapes<HostSpec>(
   {
@@ -104,13 +110,19 @@ const hostEntry: Codec<HostSpec> = shapes<HostSpec>(
     ),
     mapping: hostObject,
   },
-  { expected: 'a host name or {name, sysctl}', encode: (h) => (h.sysctl ? hostObject.encode(h) : h.name) },
+  {
+    expected: 'a host name or {name, sysctl, resolv-conf}',
+    encode: (h) => (h.sysctl || h.resolvConf !== undefined ? hostObject.encode(h) : h.name),
+  },
 );
 const hostsList = list(hostEntry, { min: 1, repeatable: true });
 
 /** `hosts: {c1: {sysctl: …}, c2: null}` — the mapping form; decodes to the same list. */
 const hostsMap: Codec<readonly HostSpec[]> = (() => {
-  const options = object({ sysctl: opt(sysctlMap) }, { expected: 'host options {sysctl}' });
+  const options = object(
+    { sysctl: opt(sysctlMap), 'resolv-conf': resolvConfText() },
+    { expected: 'host options {sysctl, resolv-conf}' },
+  );
   return {
     expected: 'a mapping of host names to options',
     decode(raw, path, ctx) {
@@ -141,7 +153,18 @@ const hostsMap: Codec<readonly HostSpec[]> = (() => {
       if (ok && out.length === 0) return ctx.issue(path, 'expected at least one host');
       return ok ? out : INVALID;
     },
-    encode: (v) => Object.fromEntries(v.map((h) => [h.name, h.sysctl ? { sysctl: { ...h.sysctl } } : null])),
+    encode: (v) =>
+      Object.fromEntries(
+        v.map((h) => [
+          h.name,
+          h.sysctl || h.resolvConf !== undefined
+            ? {
+                ...(h.sysctl ? { sysctl: { ...h.sysctl } } : {}),
+                ...(h.resolvConf !== undefined ? { 'resolv-conf': h.resolvConf } : {}),
+              }
+            : null,
+        ]),
+      ),
     jsonSchema: () => ({
       type: 'object',
       minProperties: 1,
@@ -244,6 +267,8 @@ const appCodec: Codec<AppSpec> = object(
     in: req(nsRefCodec(), 'the host, or a container: HOST/CONTAINER or a container name (ns-ref.ts)'),
     serve: req(oneOfStrings(SERVER_KINDS), 'the server application'),
     port: req(integer({ min: 1, max: 65535 })),
+    address: opt(ipv4Address(), 'the local address to bind (default: every address, 0.0.0.0)'),
+    records: opt(record(oneOrMany(ipv4Address())), '(dns-server) A records: {NAME: ADDR or [ADDR, …]}'),
     at: opt(duration(), 'start time (default 0)'),
     name: opt(string()),
   },

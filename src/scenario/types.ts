@@ -9,6 +9,8 @@ export interface HostSpec {
   readonly name: string;
   /** sysctls applied when the namespace is created, before any step. */
   readonly sysctl?: Readonly<Record<string, string>>;
+  /** The host's /etc/resolv.conf, for its Docker engine (src/docker/container-files.ts). */
+  readonly resolvConf?: string;
 }
 
 export interface LinkSpec {
@@ -47,13 +49,17 @@ export interface LinkStep extends Timed {
 
 export type StepSpec = CommandStep | LinkStep;
 
-export const SERVER_KINDS = ['udp-echo-peer', 'tcp-echo-peer'] as const;
+export const SERVER_KINDS = ['udp-echo-peer', 'tcp-echo-peer', 'dns-server'] as const;
 export type ServerKind = (typeof SERVER_KINDS)[number];
 
 export interface AppSpec {
   readonly in: string;
   readonly serve: ServerKind;
   readonly port: number;
+  /** The local address the server binds (default: every address). */
+  readonly address?: string;
+  /** (dns-server) A records: name → addresses. */
+  readonly records?: Readonly<Record<string, readonly string[]>>;
   readonly at?: number;
   readonly name?: string;
 }

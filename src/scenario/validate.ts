@@ -156,6 +156,8 @@ export function validateScenario(
     if (listening.has(key))
       report(a, ['port'], `${proto} port ${a.port} in ${a.in} is already served (Address already in use)`);
     listening.add(key);
+    if (a.records !== undefined && a.serve !== 'dns-server')
+      report(a, ['records'], `records are for a dns-server; ${a.serve} serves no names`);
   }
 
   const probes = new Map<string, TrafficSpec>();

@@ -96,7 +96,7 @@ export function dockerExec(e: DockerEngine, argv: readonly string[]): string {
   if (ns === undefined) throw new DaemonError(`container ${c.id} is not running`);
   // Files the daemon writes into the container (container-files.ts) are data, not namespaces.
   if (cmd[0] === 'cat' && cmd.length === 2) {
-    const text = containerFile(e.state, c, cmd[1]!);
+    const text = containerFile(e, c, cmd[1]!);
     if (text !== null) return text;
   }
   return runCommandLine(
