@@ -4,7 +4,7 @@
 //
 //   dockerd [--icc=false] [--ip-masq=false] [--userland-proxy=false] [--iptables=false]
 //           [--ip-forward=false] [--ip ADDR] [--mtu N] [--bip CIDR]
-//           [--default-address-pool base=CIDR,size=N]… [--netsim-profile 27|current]
+//           [--default-address-pool base=CIDR,size=N]… [--netsim-profile 27|28.0|current]
 //   docker network create|rm|ls|inspect|connect|disconnect …
 //   docker run|create [OPTIONS] IMAGE [CMD…]; docker start|stop|restart|kill|rm|ps|port|exec|inspect
 //
@@ -68,7 +68,7 @@ export function dockerd(ctx: CommandContext, args: readonly string[]): CommandRe
     const prof = flagString(p, 'netsim-profile') ?? 'current';
     const unmodelled = UNMODELLED_PROFILES[prof];
     if (unmodelled !== undefined) throw new CliError(unmodelled);
-    if (!isProfileId(prof)) throw new CliError(`unknown netsim profile ${prof} (27, current)`);
+    if (!isProfileId(prof)) throw new CliError(`unknown netsim profile ${prof} (27, 28.0, current)`);
     const bip = flagString(p, 'bip');
     const cfg: Partial<DaemonConfig> = {
       profile: prof,

@@ -1,12 +1,17 @@
 // The iptables rules libnetwork's bridge driver installs, per behaviour profile, emitted as the
 // `iptables` command lines it runs, in the order it runs them.
 //
-// Sources (moby at b985e23 for 'current'; tag v27.5.1 for '27'):
+// Sources (moby at b985e23 for 'current'; tag v27.5.1 for '27'; tag v28.0.0 for '28.0'):
 // - current: daemon/libnetwork/drivers/bridge/internal/iptabler/{iptabler,network,endpoint,port}.go,
 //   daemon/libnetwork/firewall_linux.go (DOCKER-USER), iptables/iptables.go (EnsureJumpRule, Rule).
 // - 27: libnetwork/drivers/bridge/{setup_ip_tables_linux,port_mapping_linux,bridge_linux}.go,
 //   libnetwork/iptables/iptables.go (ProgramChain, AddReturnRule), libnetwork/controller.go
 //   (SetupUserChains after every NewNetwork).
+// - 28.0: libnetwork/drivers/bridge/{setup_ip_tables_linux,port_mapping_linux,bridge_linux}.go
+//   (setupIPChains, setupHashNetIpset, setupIPTables, setINC, setPerPortIptables),
+//   libnetwork/firewall_linux.go (setupUserChain once, with AddReturnRule). The ipset is programmed
+//   over netlink (vishvananda/netlink IpsetCreate without NLM_F_EXCL, IpsetAdd whose EEXIST is
+//   ignored); netsim emits the equivalent `ipset … -exist` command lines.
 //
 // libnetwork's helpers, as used below:
 //   Rule.Append / Rule.Insert — only if `iptables -C` says the rule is absent ("ensure");
@@ -16,7 +21,7 @@
 //   EnsureJumpRule(from, to)  — Delete `-j to` from `from` if present, then Insert it at the top.
 
 import type { IptModel, TableName } from './ipt-model.js';
-import type { Profile } from './profiles.js';
+import { IPSET_EXT_BRIDGES_V4, type Profile } from './profiles.js';
 
 /** firewaller.NetworkConfig + NetworkConfigFam for IPv4. */
 export interface FwNetwork {
@@ -121,8 +126,8 @@ export class Firewaller {
     else this.del(table, chain, args);
   }
 
-  private ensureJump(table: TableName, from: string, to: string): void {
-    const args = ['-j', to];
+  private ensureJump(table: TableName, from: string, to: string, match: readonly string[] = []): void {
+    const args = [...match, '-j', to];
     this.del(table, from, args);
     this.model.insert(table, from, args);
     this.cmd(table, '-I', from, args);
@@ -135,9 +140,32 @@ export class Firewaller {
 
   // --- daemon start ------------------------------------------------------------------------------
 
+  private ipset(args: readonly string[]): void {
+    this.sink(['ipset', ...args]);
+  }
+
   /** NewIptabler (setupIPChains); 27's DOCKER-USER comes later, with each network. */
   init(): void {
-    if (this.prof.forwardChains === 'docker-forward') {
+    if (this.prof.forwardChains === 'isolation-ipset') {
+      // v28.0.0 driver configure: setupHashNetIpset, then setupIPChains.
+      this.ipset(['create', IPSET_EXT_BRIDGES_V4, 'hash:net', 'family', 'inet', '-exist']);
+      this.ipset(['flush', IPSET_EXT_BRIDGES_V4]);
+      this.newChain('nat', DOCKER);
+      this.newChain('filter', DOCKER);
+      this.newChain('filter', ISOLATION_1);
+      this.newChain('filter', ISOLATION_2);
+      this.natJumps();
+      const toExt = ['-m', 'set', '--match-set', IPSET_EXT_BRIDGES_V4, 'dst'];
+      this.ensureJump('filter', 'FORWARD', DOCKER, toExt);
+      this.ensureJump('filter', 'FORWARD', ISOLATION_1);
+      this.ensureJump('filter', 'FORWARD', 'ACCEPT', [
+        ...toExt,
+        '-m',
+        'conntrack',
+        '--ctstate',
+        'RELATED,ESTABLISHED',
+      ]);
+    } else if (this.prof.forwardChains === 'docker-forward') {
       this.newChain('nat', DOCKER);
       this.newChain('filter', DOCKER);
       this.newChain('filter', DOCKER_FORWARD);
@@ -162,7 +190,7 @@ export class Firewaller {
   /** Controller.setupUserChains (current: once at start; 27: after every NewNetwork). */
   userChain(): void {
     this.newChain('filter', DOCKER_USER);
-    if (this.prof.userChainReturnAndRearrange) this.append('filter', DOCKER_USER, ['-j', 'RETURN']);
+    if (this.prof.userChainReturn) this.append('filter', DOCKER_USER, ['-j', 'RETURN']);
     this.ensureJump('filter', 'FORWARD', DOCKER_USER);
   }
 
@@ -183,12 +211,103 @@ export class Firewaller {
 
   newNetwork(n: FwNetwork): void {
     if (this.prof.forwardChains === 'isolation') this.newNetwork27(n, true);
+    else if (this.prof.forwardChains === 'isolation-ipset') this.network280(n, true);
     else this.networkRules(n, true);
   }
 
   delNetwork(n: FwNetwork): void {
     if (this.prof.forwardChains === 'isolation') this.newNetwork27(n, false);
+    else if (this.prof.forwardChains === 'isolation-ipset') this.network280(n, false);
     else this.networkRules(n, false);
+  }
+
+  /**
+   * v28.0.0 bridge network: setupIPTables (internal or non-internal rules, the legacy per-bridge
+   * FORWARD rules removed, the default DOCKER rule, the subnet into the ipset), then setINC. Removal
+   * runs the registered clean functions in the same order.
+   */
+  private network280(n: FwNetwork, on: boolean): void {
+    const br = n.ifName;
+    if (n.internal) {
+      this.program('filter', ISOLATION_1, ['-i', br, '!', '-d', n.prefix, '-j', 'DROP'], on);
+      this.program('filter', ISOLATION_1, ['-o', br, '!', '-s', n.prefix, '-j', 'DROP'], on);
+      this.setIcc280(br, n.icc, true, on);
+      return;
+    }
+    // setupNonInternalNetworkRules
+    const nat = !n.routed;
+    const natArgs =
+      n.hostIp !== ''
+        ? ['-s', n.prefix, '!', '-o', br, '-j', 'SNAT', '--to-source', n.hostIp]
+        : ['-s', n.prefix, '!', '-o', br, '-j', 'MASQUERADE'];
+    const hpNatArgs =
+      n.hostIp !== ''
+        ? ['-m', 'addrtype', '--src-type', 'LOCAL', '-o', br, '-j', 'SNAT', '--to-source', n.hostIp]
+        : ['-m', 'addrtype', '--src-type', 'LOCAL', '-o', br, '-j', 'MASQUERADE'];
+    if (nat && n.masquerade) this.program('nat', 'POSTROUTING', natArgs, on);
+    if (!nat || (n.masquerade && !this.hairpin)) this.program('nat', DOCKER, ['-i', br, '-j', 'RETURN'], on);
+    this.program('nat', 'POSTROUTING', hpNatArgs, on && this.hairpin);
+    this.setIcc280(br, n.icc, false, on);
+    if (!nat) this.appendOrDel('filter', DOCKER, ['-o', br, '-p', 'icmp', '-j', 'ACCEPT'], on);
+    const outNoIcc = ['-i', br, '!', '-o', br, '-j', 'ACCEPT'];
+    if (n.icc) {
+      this.del('filter', 'FORWARD', outNoIcc);
+      this.appendOrDel('filter', 'FORWARD', ['-i', br, '-j', 'ACCEPT'], on);
+    } else {
+      this.appendOrDel('filter', 'FORWARD', outNoIcc, on);
+    }
+    if (on) {
+      // deleteLegacyFilterRules: the ≤27 per-bridge FORWARD rules the ipset rules replace.
+      this.del('filter', 'FORWARD', ['-o', br, '-j', DOCKER]);
+      this.del('filter', 'FORWARD', [
+        '-o',
+        br,
+        '-m',
+        'conntrack',
+        '--ctstate',
+        'RELATED,ESTABLISHED',
+        '-j',
+        'ACCEPT',
+      ]);
+    }
+    // setDefaultForwardRule
+    this.appendOrDel(
+      'filter',
+      DOCKER,
+      ['!', '-i', br, '-o', br, '-j', n.unprotected ? 'ACCEPT' : 'DROP'],
+      on,
+    );
+    this.ipset([on ? 'add' : 'del', IPSET_EXT_BRIDGES_V4, n.prefix, '-exist']);
+    // setINC (isolateNetwork): ProgramRule Insert/Append without a check; Delete when removing.
+    const inc: [string, 'I' | 'A', string[]][] = [];
+    if (n.routed) {
+      inc.push([ISOLATION_1, 'I', ['-o', br, '-j', 'RETURN']]);
+      inc.push([
+        ISOLATION_1,
+        'I',
+        ['-i', br, '-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', '-j', 'ACCEPT'],
+      ]);
+    }
+    inc.push([ISOLATION_1, 'A', ['-i', br, '!', '-o', br, '-j', ISOLATION_2]]);
+    inc.push([ISOLATION_2, 'I', ['-o', br, '-j', 'DROP']]);
+    for (const [chain, op, args] of inc) {
+      if (!on) this.del('filter', chain, args);
+      else if (op === 'I') this.insertRaw('filter', chain, args);
+      else {
+        this.model.append('filter', chain, args);
+        this.cmd('filter', '-A', chain, args);
+      }
+    }
+  }
+
+  /** v28.0.0 setIcc: rules in filter-FORWARD; ACCEPT only for an internal network with icc. */
+  private setIcc280(br: string, icc: boolean, internal: boolean, insert: boolean): void {
+    const accept = ['-i', br, '-o', br, '-j', 'ACCEPT'];
+    const drop = ['-i', br, '-o', br, '-j', 'DROP'];
+    if (insert && icc && internal) this.append('filter', 'FORWARD', accept);
+    else this.del('filter', 'FORWARD', accept);
+    if (insert && !icc) this.append('filter', 'FORWARD', drop);
+    else this.del('filter', 'FORWARD', drop);
   }
 
   /** network.go setupIPTables (and its clean functions when !on, in registration order). */
@@ -404,7 +523,7 @@ export class Firewaller {
     }
   }
 
-  /** port.go setPerPortIptables. */
+  /** port.go setPerPortIptables (and v28.0.0's, which adds the per-port direct-access DROP). */
   private port(n: FwNetwork, b: FwPortBinding, on: boolean): void {
     if (n.internal) return;
     if (b.hostPort !== 0 && isLoopback4(b.hostIp)) {
@@ -425,6 +544,15 @@ export class Firewaller {
         'raw',
         'PREROUTING',
         ['-p', b.proto, '-d', b.hostIp, '--dport', `${b.hostPort}`, '!', '-i', 'lo', '-j', 'DROP'],
+        on,
+      );
+    }
+    if (this.prof.rawDirectAccessPerPort && !n.unprotected && !n.routed) {
+      // v28.0.0 filterDirectAccess: per binding, whatever the host port.
+      this.appendOrDel(
+        'raw',
+        'PREROUTING',
+        ['-p', b.proto, '-d', b.ip, '--dport', `${b.port}`, '!', '-i', n.ifName, '-j', 'DROP'],
         on,
       );
     }

@@ -140,10 +140,10 @@ describe('daemon errors', () => {
       'Error response from daemon: cannot remove container "a": container is running: stop the container before removing or force remove',
     );
   });
-  test('profile 28.0 is refused with the reason', () => {
+  test('an unknown profile is refused with the modelled ones', () => {
     const h = host();
-    expect(h.fail('dockerd --netsim-profile=28.0').message).toContain(
-      'profile 28.0 needs the ipset docker-ext-bridges-v4',
+    expect(h.fail('dockerd --netsim-profile=28.1').message).toContain(
+      'unknown netsim profile 28.1 (27, 28.0, current)',
     );
   });
   test('unknown flag', () => {

@@ -154,10 +154,12 @@ export const bridgeDriver: NetworkDriver = {
     }
     if (!c.config.userlandProxy) c.host(['sysctl', '-w', `net.ipv4.conf.${br}.route_localnet=1`]);
     const brnf = !fwn.icc || !c.config.userlandProxy;
-    if (c.profile.id === '27') {
+    if (c.profile.forwardChains !== 'docker-forward') {
+      // ≤28.0.0 bridge setup steps: setupIPTables, setupNetworkIsolationRules, then br_netfilter;
+      // 27 also re-runs SetupUserChains after every network.
       if (c.fw !== null) c.fw.newNetwork(fwn);
       if (brnf && c.fw !== null) bridgeNetFiltering(c);
-      if (c.fw !== null) c.fw.userChain();
+      if (c.fw !== null && c.profile.userChainReturnAndRearrange) c.fw.userChain();
     } else {
       if (brnf && c.fw !== null) bridgeNetFiltering(c);
       if (c.fw !== null) c.fw.newNetwork(fwn);
@@ -205,11 +207,22 @@ export const bridgeDriver: NetworkDriver = {
   },
 
   externalConnectivity(c, n, ep, _ctr, on) {
+    const fwn = fwNetwork(n);
+    // gateway_mode_ipv4=routed disables NAT for the network's bindings: configurePortBindingIPv4
+    // binds 0.0.0.0 and bindHostPorts allocates no host port and starts no proxy, so only the
+    // container port is opened (v28.0.0 port_mapping_linux.go; moby master does the same, but the
+    // other profiles still map host ports here — their end-to-end golden test feeds moby's
+    // firewaller-level cases, which pass host port 8080 to a routed network).
+    const natDisabled = fwn.routed && c.profile.id === '28.0';
+    const binds = natDisabled
+      ? fwBindings(ep).map((b) => ({ ...b, hostIp: '0.0.0.0', hostPort: 0 }))
+      : fwBindings(ep);
+    const proxies = c.config.userlandProxy && !natDisabled;
     // mapPorts starts a docker-proxy per binding before the per-port iptables rules are set;
     // releasePorts stops them after the rules are gone (port_mapping_linux.go).
-    if (on && c.config.userlandProxy) for (const b of ep.bindings) c.proxy(b, true);
-    if (c.fw !== null && ep.bindings.length > 0) c.fw.ports(fwNetwork(n), fwBindings(ep), on);
-    if (!on && c.config.userlandProxy) for (const b of ep.bindings) c.proxy(b, false);
+    if (on && proxies) for (const b of ep.bindings) c.proxy(b, true);
+    if (c.fw !== null && binds.length > 0) c.fw.ports(fwn, binds, on);
+    if (!on && proxies) for (const b of ep.bindings) c.proxy(b, false);
   },
 };
 
