@@ -105,6 +105,31 @@ describe('vxlan properties', () => {
     );
   });
 
+  it('learning: any unicast source MAC maps to its VTEP once; repeats neither move nor re-learn it', () => {
+    // MACs whose low 32 bits exceed 2^31 and the 192.168/16 underlay exercise the int32 forms the
+    // transmit/receive paths pass between calls (vxlan.ts) against the FDB's uint32 columns.
+    fc.assert(
+      fc.property(ucastMac, fc.integer({ min: 1, max: 3 }), (src, repeats) => {
+        const o = buildOverlay({ vxlanArgs: 'learning' });
+        const w = o.world;
+        for (let k = 0; k < repeats; k++) {
+          const f = frame([0x02, 0x42, 0x0a, 0, 0, 2], new Uint8Array(8), false);
+          f.set(src, 6);
+          const h = w.newFrame();
+          w.pool.copyIn(h, f);
+          o.ns.c1.device('eth0')!.xmit(h);
+          w.sim.run({ until: w.sim.now + 1e9 });
+        }
+        const mac = src.map((b) => b.toString(16).padStart(2, '0')).join(':');
+        const text = o.run(o.ns.h2, 'bridge fdb show dev vxlan0');
+        expect(text).toContain(`${mac} dst 192.168.100.1 self \n`);
+        expect(o.vx2.learnedCount).toBe(1);
+        expect(w.dropCounts[Drop.VxlanEntryExists] ?? 0).toBe(0);
+      }),
+      { numRuns: 30 },
+    );
+  });
+
   it('learning: the receiving VTEP maps the inner source MAC to the outer source address', () => {
     const o = buildOverlay({ vxlanArgs: 'learning' });
     // Run one second only: draining the queue would jump to the bridges' 300 s FDB collection.

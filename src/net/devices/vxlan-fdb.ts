@@ -59,7 +59,15 @@ export class VxlanFdb {
   /** Sim time the age timer was started (vxlan_open); ticks are at openedAt + k·10 s. */
   openedAt = 0;
 
-  constructor(capacityPow2 = 16) {
+  /**
+   * `clock` (the simulator) lets the transmit path call `lookup(hi, lo)` without a `now` argument:
+   * sim time is a double beyond the small-integer range, and passing it to a call that is not inlined
+   * allocates a heap number per frame.
+   */
+  constructor(
+    capacityPow2 = 16,
+    private readonly clock: { readonly now: number } = { now: 0 },
+  ) {
     let cap = 8;
     while (cap < capacityPow2) cap *= 2;
     this.mask = cap - 1;
@@ -83,8 +91,12 @@ export class VxlanFdb {
     return h >>> 0;
   }
 
-  /** Slot of the entry for MAC (hi, lo) whether or not it aged out, or -1. */
-  find(hi: number, lo: number): number {
+  /**
+   * Slot of the entry for MAC (hi, lo) whether or not it aged out, or -1. `lo` may be given signed
+   * (`| 0`): hot-path callers pass int32 so that no heap number is allocated for the call.
+   */
+  find(hi: number, loIn: number): number {
+    const lo = loIn >>> 0;
     const st = this.slotState;
     const mask = this.mask;
     let i = VxlanFdb.hash(hi, lo) & mask;
@@ -105,8 +117,8 @@ export class VxlanFdb {
     return tick > now;
   }
 
-  /** `vxlan_find_mac`: the live entry for (hi, lo), or -1. Marks it used. */
-  lookup(hi: number, lo: number, now: number): number {
+  /** `vxlan_find_mac`: the live entry for (hi, lo), or -1. Marks it used. `now` defaults to the clock's. */
+  lookup(hi: number, lo: number, now: number = this.clock.now): number {
     const s = this.find(hi, lo);
     if (s < 0) return -1;
     if (!this.isLive(s, now)) {
@@ -142,7 +154,8 @@ export class VxlanFdb {
   }
 
   /** Appends remote `ip` to the entry at `slot` (list order = insertion order); false if already there. */
-  addRemote(slot: number, ip: number): boolean {
+  addRemote(slot: number, ipIn: number): boolean {
+    const ip = ipIn >>> 0;
     let last = -1;
     for (let r = this.firstRemote[slot]!; r >= 0; r = this.rNext[r]!) {
       if (this.rIp[r] === ip) return false;
@@ -157,7 +170,8 @@ export class VxlanFdb {
   }
 
   /** Removes remote `ip` from the entry; deletes the entry when it was the last. False if absent. */
-  removeRemote(slot: number, ip: number): boolean {
+  removeRemote(slot: number, ipIn: number): boolean {
+    const ip = ipIn >>> 0;
     let prev = -1;
     for (let r = this.firstRemote[slot]!; r >= 0; r = this.rNext[r]!) {
       if (this.rIp[r] === ip) {

@@ -117,7 +117,7 @@ export function defaultVxlanConfig(vni: number): VxlanConfig {
 export class VxlanDevice extends Device implements SelfFdbDevice {
   readonly kind = DevKind.Vxlan;
   readonly cfg: VxlanConfig;
-  readonly fdb = new VxlanFdb();
+  readonly fdb: VxlanFdb;
   /** Netlink notifications Linux would send (RTM_GETNEIGH on misses), counted. */
   l2missCount = 0;
   l3missCount = 0;
@@ -138,6 +138,7 @@ export class VxlanDevice extends Device implements SelfFdbDevice {
   constructor(world: World, ns: Namespace, name: string, cfg: VxlanConfig) {
     super(world, ns, name);
     this.cfg = cfg;
+    this.fdb = new VxlanFdb(16, world.sim);
     const rng = world.sim.rng.stream(`vxlan/${ns.name}/${name}`);
     this.flowSeed = rng.u32();
     this.ident = rng.u32() & 0xffff;
@@ -200,12 +201,14 @@ export class VxlanDevice extends Device implements SelfFdbDevice {
       return;
     }
     const dHi = (u8[off]! << 8) | u8[off + 1]!;
-    const dLo = ((u8[off + 2]! << 24) | (u8[off + 3]! << 16) | (u8[off + 4]! << 8) | u8[off + 5]!) >>> 0;
+    // Per frame, values cross calls as small integers (int32 MAC low word and addresses, sim time
+    // read by the FDB from its clock): a uint32 above 2^31 or a double argument to a call that is not
+    // inlined is boxed into a fresh heap number.
+    const dLo = (u8[off + 2]! << 24) | (u8[off + 3]! << 16) | (u8[off + 4]! << 8) | u8[off + 5]!;
     const fdb = this.fdb;
-    const now = w.sim.now;
-    let slot = fdb.lookup(dHi, dLo, now);
+    let slot = fdb.lookup(dHi, dLo);
     if (slot < 0) {
-      slot = fdb.lookup(0, 0, now);
+      slot = fdb.lookup(0, 0);
       if (slot < 0) {
         // vxlan_fdb_miss (RTM_GETNEIGH to listeners) for unicast destinations with l2miss.
         if (this.cfg.l2miss && (dHi & 0x0100) === 0) this.l2missCount++;
@@ -221,12 +224,12 @@ export class VxlanDevice extends Device implements SelfFdbDevice {
     }
     // Head-end replication: clones for the 2nd..nth remote first, the original to the first.
     for (let r = fdb.rNext[first]!; r >= 0; r = fdb.rNext[r]!) {
-      this.xmitOne(w.cloneFrame(h), fdb.rIp[r]!);
+      this.xmitOne(w.cloneFrame(h), fdb.rIp[r]! | 0);
     }
-    this.xmitOne(h, fdb.rIp[first]!);
+    this.xmitOne(h, fdb.rIp[first]! | 0);
   }
 
-  /** `vxlan_xmit_one` for one remote; `h` is the inner Ethernet frame. */
+  /** `vxlan_xmit_one` for one remote; `h` is the inner Ethernet frame, `dstIp` signed or unsigned. */
   private xmitOne(h: number, dstIp: number): void {
     const w = this.world;
     const pool = w.pool;
@@ -279,7 +282,7 @@ export class VxlanDevice extends Device implements SelfFdbDevice {
     if (ttl === 0 && dstIp >>> 28 === 0xe) ttl = 1;
     if (ttl === 0) ttl = this.defaultTtl;
     const df = cfg.df === VxlanDf.Set || (cfg.df === VxlanDf.Inherit && isIp && (u8[ip + 6]! & 0x40) !== 0);
-    p.srcIp = route.src;
+    p.srcIp = route.src | 0;
     p.dstIp = dstIp;
     p.vni = cfg.vni;
     p.dstPort = cfg.dstPort;
@@ -465,9 +468,9 @@ export class VxlanDevice extends Device implements SelfFdbDevice {
     const u8 = pool.bytesOf(h);
     const off = pool.start[h]!;
     const sHi = (u8[off + 6]! << 8) | u8[off + 7]!;
-    const sLo = ((u8[off + 8]! << 24) | (u8[off + 9]! << 16) | (u8[off + 10]! << 8) | u8[off + 11]!) >>> 0;
+    const sLo = (u8[off + 8]! << 24) | (u8[off + 9]! << 16) | (u8[off + 10]! << 8) | u8[off + 11]!;
     // "Ignore packet loops (and multicast echo)".
-    if (sHi === this.macHi && sLo === this.macLo) {
+    if (sHi === this.macHi && sLo >>> 0 === this.macLo) {
       w.drop(h, Drop.LocalMac, this.id);
       return;
     }
@@ -482,17 +485,17 @@ export class VxlanDevice extends Device implements SelfFdbDevice {
     this.receive(h);
   }
 
-  /** `vxlan_snoop`: 0, or the drop reason. */
+  /** `vxlan_snoop`: 0, or the drop reason. `sLo` and `srcIp` may be signed (int32). */
   private snoop(sHi: number, sLo: number, srcIp: number): Drop | 0 {
     // is_valid_ether_addr: not multicast, not all-zeros.
     if ((sHi & 0x0100) !== 0 || (sHi === 0 && sLo === 0)) return Drop.MacInvalidSource;
     const fdb = this.fdb;
     const now = this.world.sim.now;
-    const f = fdb.lookup(sHi, sLo, now);
+    const f = fdb.lookup(sHi, sLo);
     if (f >= 0) {
       fdb.updated[f] = now;
       const r = fdb.firstRemote[f]!;
-      if (r >= 0 && fdb.rIp[r] === srcIp) return 0;
+      if (r >= 0 && fdb.rIp[r] === srcIp >>> 0) return 0;
       // Don't migrate static entries, drop packets.
       if (fdb.state[f] !== VxfdbState.Reachable) return Drop.VxlanEntryExists;
       if (r >= 0) fdb.rIp[r] = srcIp;
@@ -716,9 +719,10 @@ export class UdpTunnelDemux implements Ipv4Protocol {
       w.drop(h, Drop.L4Malformed, inDev.id);
       return;
     }
-    const src = rd32(u8, ipOff + 12);
+    // Addresses as int32 (see transmit): no heap number per datagram.
+    const src = rd32(u8, ipOff + 12) | 0;
     const ulen = rd16(u8, l4Off + 4);
-    if (!udpChecksumVerifies(u8, l4Off, ulen, src, rd32(u8, ipOff + 16))) {
+    if (!udpChecksumVerifies(u8, l4Off, ulen, src, rd32(u8, ipOff + 16) | 0)) {
       w.drop(h, Drop.L4Malformed, inDev.id);
       return;
     }
