@@ -36,7 +36,7 @@ import './drivers/ipvlan.js';
 import './drivers/macvlan.js';
 import './drivers/none.js';
 import { deleteIn, getIn, idsOfPatch, putIn, valuesOf } from './buckets.js';
-import { extServers, hasExternalAccess } from './container-files.js';
+import { containerHostname, extServers, hasExternalAccess } from './container-files.js';
 import { resolveIp, resolveName } from './dns-names.js';
 import { EmbeddedResolver, resolverNatCommands } from './dns-resolver.js';
 import { OPT_NETSIM_PARENT, OPT_NETSIM_PARENT_CREATED, planParent } from './drivers/parent.js';
@@ -63,6 +63,7 @@ import type {
   DaemonConfig,
   EndpointState,
   EngineState,
+  LinkHost,
   NetworkRequest,
   NetworkState,
   PortBinding,
@@ -132,6 +133,10 @@ export interface ContainerCreateOptions {
   readonly exposed?: readonly string[];
   /** `--dns` servers. */
   readonly dns?: readonly string[];
+  readonly hostname?: string;
+  readonly domainname?: string;
+  /** `--add-host NAME:IP` (or `NAME:host-gateway`). */
+  readonly extraHosts?: readonly string[];
 }
 
 const PREDEFINED = new Set(['bridge', 'host', 'none']);
@@ -725,6 +730,11 @@ export class DockerEngine {
         throw new DaemonError('conflicting options: port publishing and the container type network mode');
       if ((o.exposed ?? []).length > 0)
         throw new DaemonError('conflicting options: port exposing and the container type network mode');
+      // runconfig validateNetContainerMode.
+      if (o.hostname !== undefined && o.hostname !== '')
+        throw new DaemonError('conflicting options: hostname and the network mode');
+      if ((o.extraHosts ?? []).length > 0)
+        throw new DaemonError('conflicting options: custom host-to-IP mapping and the network mode');
       if ((o.networks ?? []).some((r) => r.links.length > 0))
         throw new DaemonError(
           "conflicting options: container type network can't be used with links. This would result in undefined behavior",
@@ -780,6 +790,9 @@ export class DockerEngine {
         publishAll: o.publishAll ?? false,
         exposed: [...(o.exposed ?? [])],
         ...(o.dns !== undefined && o.dns.length > 0 ? { dns: [...o.dns] } : {}),
+        ...(o.hostname !== undefined ? { hostname: o.hostname } : {}),
+        ...(o.domainname !== undefined ? { domainname: o.domainname } : {}),
+        ...(o.extraHosts !== undefined && o.extraHosts.length > 0 ? { extraHosts: [...o.extraHosts] } : {}),
         sandboxId: '',
         nsName: '',
         endpoints: [],
@@ -838,9 +851,53 @@ export class DockerEngine {
         putIn(d.endpoints, ep.id, ep);
         c.endpoints.push(ep.id);
       });
+      this.linkHostsAtStart(d, ctr);
     });
     startProcesses(this, getIn(this.state.containers, ctr.id)!);
   }
+
+  /**
+   * Legacy links' /etc/hosts lines (container_operations_unix.go addLegacyLinks): the starting
+   * container gets `CHILD-IP ALIAS CHILD-HOSTNAME [CHILD-NAME]` per `--link` on the default bridge;
+   * running parents that link to it get their line's address replaced (UpdateHostsEntry).
+   */
+  private linkHostsAtStart(d: StateDraft, ctr: ContainerState): void {
+    const bridgeIp = (c: ContainerState): string => {
+      for (const id of getIn(d.containers, c.id)?.endpoints ?? c.endpoints) {
+        const ep = getIn(d.endpoints, id);
+        if (ep !== undefined && d.networks[ep.networkId]?.name === 'bridge') return ep.ip;
+      }
+      return '';
+    };
+    const self = getIn(d.containers, ctr.id)!;
+    const lines: LinkHost[] = [];
+    for (const r of ctr.networks) {
+      if (r.network !== 'bridge') continue;
+      for (const l of r.links) {
+        const [name, alias0] = l.split(':') as [string, string | undefined];
+        const child = this.findContainer(name);
+        if (child === undefined) continue;
+        const alias = alias0 ?? child.name;
+        const hosts = `${alias} ${containerHostname(child)}${alias !== child.name ? ` ${child.name}` : ''}`;
+        const ip = bridgeIp(child);
+        if (ip === '') continue;
+        lines.push({ child: child.id, hosts, ip });
+        const parents = this.linkParents.get(child.id) ?? new Set<string>();
+        this.linkParents.set(child.id, parents.add(ctr.id));
+      }
+    }
+    if (lines.length > 0) self.linkHosts = lines;
+    const ip = bridgeIp(ctr);
+    if (ip === '') return;
+    for (const pid of this.linkParents.get(ctr.id) ?? []) {
+      const dp = getIn(d.containers, pid);
+      if (dp === undefined || !dp.running || dp.linkHosts === undefined) continue;
+      dp.linkHosts = dp.linkHosts.map((x) => (x.child === ctr.id ? { ...x, ip } : x));
+    }
+  }
+
+  /** Parents by child id of legacy links (a hint: entries are checked against the state). */
+  private readonly linkParents = new Map<string, Set<string>>();
 
   private newEndpoint(
     d: StateDraft,

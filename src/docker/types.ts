@@ -117,6 +117,22 @@ export interface ContainerState {
   readonly exitCode: number;
   /** `docker run --dns` (empty/absent = the daemon's). */
   readonly dns?: readonly string[];
+  /** `--hostname` (absent: the first 12 hex digits of the id) and `--domainname`. */
+  readonly hostname?: string;
+  readonly domainname?: string;
+  /** `--add-host NAME:IP` as given (`host-gateway` is resolved when /etc/hosts is written). */
+  readonly extraHosts?: readonly string[];
+  /** /etc/hosts lines of legacy `--link`s (default bridge): set at start, updated when a child restarts. */
+  readonly linkHosts?: readonly LinkHost[];
+}
+
+/** One legacy-link line of a container's /etc/hosts (container_operations_unix.go). */
+export interface LinkHost {
+  /** The linked (child) container's id. */
+  readonly child: string;
+  /** `ALIAS CHILD-HOSTNAME [CHILD-NAME]`. */
+  readonly hosts: string;
+  readonly ip: string;
 }
 
 /** A published port as bound (types.PortBinding). */

@@ -25,9 +25,29 @@ export const RUN_FLAGS = {
   'publish-all': { short: 'P', kind: 'bool' },
   expose: { kind: 'list' },
   hostname: { short: 'h', kind: 'string' },
+  domainname: { kind: 'string' },
+  'add-host': { kind: 'list' },
   env: { short: 'e', kind: 'list' },
   restart: { kind: 'string' },
 } as const;
+
+/**
+ * `--add-host NAME:IP` or `NAME=IP` (docker/cli opts.ValidateExtraHost), as the daemon stores it
+ * (`NAME:IP`); IP may be an IPv6 address or `host-gateway`.
+ */
+function extraHost(v: string): string {
+  const m = /^([^:=]+)[:=](.*)$/.exec(v);
+  const bad = (why: string) => new CliError(`invalid argument "${v}" for "--add-host" flag: ${why}`);
+  if (m === null || m[1] === '') throw bad(`bad format for add-host: "${v}"`);
+  const ip = m[2]!.replace(/^\[(.*)\]$/, '$1');
+  const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(ip);
+  const ok =
+    ip === 'host-gateway' ||
+    (v4 !== null && v4.slice(1).every((x) => Number(x) <= 255)) ||
+    (ip.includes(':') && /^[0-9a-fA-F:.]+$/.test(ip));
+  if (!ok) throw bad(`invalid IP address in add-host: "${ip}"`);
+  return `${m[1]}:${ip}`;
+}
 
 /** Images the engine knows: what they expose (Dockerfile EXPOSE). */
 export interface ImageInfo {
@@ -89,6 +109,9 @@ export function dockerRun(
         ? []
         : [...exposed],
     dns: flagList(p, 'dns'),
+    ...(flagString(p, 'hostname') !== undefined ? { hostname: flagString(p, 'hostname')! } : {}),
+    ...(flagString(p, 'domainname') !== undefined ? { domainname: flagString(p, 'domainname')! } : {}),
+    extraHosts: flagList(p, 'add-host').map(extraHost),
   });
   if (cmd === 'create') return `${ctr.id}\n`;
   try {
