@@ -22,7 +22,8 @@ function userDefined(n: NetworkState): boolean {
 /** buildEndpointDNSNames. */
 export function dnsNames(ctr: ContainerState, ep: EndpointState): string[] {
   const out: string[] = [];
-  for (const n of [ctr.name, ...ep.aliases, ctr.id.slice(0, 12)]) if (!out.includes(n)) out.push(n);
+  const names = [ctr.name, ...ep.aliases, ctr.id.slice(0, 12), ...(ctr.hostname ? [ctr.hostname] : [])];
+  for (const n of names) if (!out.includes(n)) out.push(n);
   return out;
 }
 

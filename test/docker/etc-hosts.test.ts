@@ -6,6 +6,9 @@ import '../../src/control/all.js';
 import { runCommandLine } from '../../src/control/command.js';
 import { engineOf } from '../../src/docker/engine.js';
 import { World } from '../../src/net/world.js';
+import { loadScenarioText } from '../../src/scenario/load.js';
+import { loadPlugins } from '../../src/scenario/plugins.js';
+import { runScenario } from '../../src/scenario/run.js';
 
 function host() {
   const world = new World({ seed: 1 });
@@ -89,4 +92,28 @@ describe('/etc/hosts', () => {
       'conflicting options: custom host-to-IP mapping and the network mode',
     );
   });
+});
+
+test('--hostname is also a DNS name of the container on user-defined networks (buildEndpointDNSNames)', async () => {
+  await loadPlugins();
+  const o = runScenario(
+    loadScenarioText(
+      `netsim: 1
+hosts: [host]
+images:
+  idle: { serve: [] }
+steps:
+  - in: host
+    run: |
+      ip link set lo up
+      docker network create --subnet 10.1.0.0/24 app
+      docker run -d --name web --network app --hostname www1 idle
+      docker run -d --name client --network app idle
+traffic:
+  - { at: 1s, name: q, from: client, dns: www1 }
+`,
+      'hostname.yaml',
+    ),
+  );
+  expect(o.probes.q).toMatchObject({ rcode: 'NOERROR', answers: ['10.1.0.2'] });
 });
