@@ -61,6 +61,7 @@ import type { World } from '../world.js';
 import { AddrTable, type IfAddr } from './address.js';
 import { Arp } from './arp.js';
 import { Defrag, DefragUser } from './defrag.js';
+import { CONF, CONF_STRIDE, devConfOf, type Ipv4DevConf } from './dev-conf.js';
 import { ERR, Fib, type RouteSpec, RT_TABLE, RTF, RTN, RTPROT, rtnError, SCOPE } from './fib.js';
 import {
   HZ,
@@ -247,7 +248,7 @@ export class Ipv4Stack implements L3Handler {
   readonly defrag: Defrag;
   private readonly outPmtu = new OutRoute();
 
-  // Cached sysctls. Per-device values are indexed by world device id and loaded lazily.
+  // Cached sysctls. Per-device values live in the world's device table (dev-conf.ts), loaded lazily.
   defaultTtl = 64;
   private echoIgnoreAll = 0;
   private echoIgnoreBroadcasts = 1;
@@ -269,19 +270,12 @@ export class Ipv4Stack implements L3Handler {
   private allProxyArp = 0;
   private allRouteLocalnet = 0;
   private allAcceptLocal = 0;
-  private devLoaded: Uint8Array = new Uint8Array(16);
-  private devForwarding: Uint8Array = new Uint8Array(16);
-  private devRpFilter: Uint8Array = new Uint8Array(16);
-  private devArpIgnore: Uint8Array = new Uint8Array(16);
-  private devArpAccept: Uint8Array = new Uint8Array(16);
-  private devArpAnnounce: Uint8Array = new Uint8Array(16);
-  private devProxyArp: Uint8Array = new Uint8Array(16);
-  private devRouteLocalnet: Uint8Array = new Uint8Array(16);
-  private devAcceptLocal: Uint8Array = new Uint8Array(16);
+  private readonly devConf: Ipv4DevConf;
   private syncingForward = false;
 
   constructor(readonly ns: Namespace) {
     this.world = ns.world;
+    this.devConf = devConfOf(this.world);
     this.addrs = new AddrTable(() => this.ns.devices);
     this.rng = this.world.sim.rng.stream(`ipv4:${ns.name}`);
     this.icmpRng = this.world.sim.rng.stream(`icmp:${ns.name}`);
@@ -330,7 +324,7 @@ export class Ipv4Stack implements L3Handler {
     this.allProxyArp = sc.getInt('net.ipv4.conf.all.proxy_arp');
     this.allRouteLocalnet = sc.getInt('net.ipv4.conf.all.route_localnet');
     this.allAcceptLocal = sc.getInt('net.ipv4.conf.all.accept_local');
-    this.devLoaded.fill(0);
+    for (const d of this.ns.devices) this.devConf.invalidate(d.id);
   }
 
   /**
@@ -420,83 +414,78 @@ export class Ipv4Stack implements L3Handler {
     }
   }
 
-  private ensureDev(devId: number): void {
-    if (devId < this.devLoaded.length && this.devLoaded[devId] === 1) return;
-    if (devId >= this.devLoaded.length) {
-      let n = this.devLoaded.length;
-      while (n <= devId) n *= 2;
-      const g = (a: Uint8Array): Uint8Array => {
-        const b = new Uint8Array(n);
-        b.set(a);
-        return b;
-      };
-      this.devLoaded = g(this.devLoaded);
-      this.devForwarding = g(this.devForwarding);
-      this.devRpFilter = g(this.devRpFilter);
-      this.devArpIgnore = g(this.devArpIgnore);
-      this.devArpAccept = g(this.devArpAccept);
-      this.devArpAnnounce = g(this.devArpAnnounce);
-      this.devProxyArp = g(this.devProxyArp);
-      this.devRouteLocalnet = g(this.devRouteLocalnet);
-      this.devAcceptLocal = g(this.devAcceptLocal);
-    }
+  /**
+   * The offset of device `devId`'s row in `devConf.bytes`, loaded from this namespace's sysctls when
+   * stale. `devId` is a device of this namespace (every caller passes the receiving device).
+   */
+  private devRow(devId: number): number {
+    const o = devId * CONF_STRIDE;
+    if (this.devConf.bytes[o + CONF.Loaded] !== 1) this.loadDevConf(devId);
+    return o;
+  }
+
+  private loadDevConf(devId: number): void {
+    const t = this.devConf;
+    t.ensure(devId);
     const dev = this.world.devices[devId]!;
     const sc = this.ns.sysctl;
     const base = `net.ipv4.conf.${dev.name}.`;
     if (!sc.has(`${base}forwarding`)) return;
-    this.devForwarding[devId] = sc.getInt(`${base}forwarding`);
-    this.devRpFilter[devId] = sc.getInt(`${base}rp_filter`);
-    this.devArpIgnore[devId] = sc.getInt(`${base}arp_ignore`);
-    this.devArpAccept[devId] = sc.getInt(`${base}arp_accept`);
-    this.devArpAnnounce[devId] = sc.getInt(`${base}arp_announce`);
-    this.devProxyArp[devId] = sc.getInt(`${base}proxy_arp`);
-    this.devRouteLocalnet[devId] = sc.getInt(`${base}route_localnet`);
-    this.devAcceptLocal[devId] = sc.getInt(`${base}accept_local`);
-    this.devLoaded[devId] = 1;
+    const b = t.bytes;
+    const o = devId * CONF_STRIDE;
+    b[o + CONF.Forwarding] = sc.getInt(`${base}forwarding`);
+    b[o + CONF.RpFilter] = sc.getInt(`${base}rp_filter`);
+    b[o + CONF.ArpIgnore] = sc.getInt(`${base}arp_ignore`);
+    b[o + CONF.ArpAccept] = sc.getInt(`${base}arp_accept`);
+    b[o + CONF.ArpAnnounce] = sc.getInt(`${base}arp_announce`);
+    b[o + CONF.ProxyArp] = sc.getInt(`${base}proxy_arp`);
+    b[o + CONF.RouteLocalnet] = sc.getInt(`${base}route_localnet`);
+    b[o + CONF.AcceptLocal] = sc.getInt(`${base}accept_local`);
+    b[o + CONF.Loaded] = 1;
   }
 
   /** IN_DEV_FORWARD. */
   forwardingOn(devId: number): boolean {
-    this.ensureDev(devId);
-    return this.devForwarding[devId] === 1;
+    const o = this.devRow(devId);
+    return this.devConf.bytes[o + CONF.Forwarding] === 1;
   }
   /** IN_DEV_RPFILTER: max(all, dev). */
   rpFilter(devId: number): number {
-    this.ensureDev(devId);
-    const d = this.devRpFilter[devId]!;
+    const o = this.devRow(devId);
+    const d = this.devConf.bytes[o + CONF.RpFilter]!;
     return d > this.allRpFilter ? d : this.allRpFilter;
   }
   /** IN_DEV_ARP_IGNORE: max(all, dev). */
   arpIgnore(devId: number): number {
-    this.ensureDev(devId);
-    const d = this.devArpIgnore[devId]!;
+    const o = this.devRow(devId);
+    const d = this.devConf.bytes[o + CONF.ArpIgnore]!;
     return d > this.allArpIgnore ? d : this.allArpIgnore;
   }
   /** IN_DEV_ARP_ACCEPT: max(all, dev). */
   arpAccept(devId: number): number {
-    this.ensureDev(devId);
-    const d = this.devArpAccept[devId]!;
+    const o = this.devRow(devId);
+    const d = this.devConf.bytes[o + CONF.ArpAccept]!;
     return d > this.allArpAccept ? d : this.allArpAccept;
   }
   /** IN_DEV_ARP_ANNOUNCE: max(all, dev). */
   arpAnnounce(devId: number): number {
-    this.ensureDev(devId);
-    const d = this.devArpAnnounce[devId]!;
+    const o = this.devRow(devId);
+    const d = this.devConf.bytes[o + CONF.ArpAnnounce]!;
     return d > this.allArpAnnounce ? d : this.allArpAnnounce;
   }
   /** IN_DEV_PROXY_ARP: all || dev. */
   proxyArp(devId: number): boolean {
-    this.ensureDev(devId);
-    return (this.devProxyArp[devId]! | this.allProxyArp) === 1;
+    const o = this.devRow(devId);
+    return (this.devConf.bytes[o + CONF.ProxyArp]! | this.allProxyArp) === 1;
   }
   /** IN_DEV_ROUTE_LOCALNET: all || dev. */
   routeLocalnet(devId: number): number {
-    this.ensureDev(devId);
-    return this.devRouteLocalnet[devId]! | this.allRouteLocalnet;
+    const o = this.devRow(devId);
+    return this.devConf.bytes[o + CONF.RouteLocalnet]! | this.allRouteLocalnet;
   }
   private acceptLocal(devId: number): number {
-    this.ensureDev(devId);
-    return this.devAcceptLocal[devId]! | this.allAcceptLocal;
+    const o = this.devRow(devId);
+    return this.devConf.bytes[o + CONF.AcceptLocal]! | this.allAcceptLocal;
   }
 
   /** Reads net.ipv4.neigh.<dev>.* into parameters (config side, once per device or change). */
@@ -1575,7 +1564,7 @@ export class Ipv4Stack implements L3Handler {
     this.neigh.flushDevice(dev.id, false);
     this.neigh.parms[dev.id] = undefined;
     this.addrs.removeDevice(dev.id);
-    if (dev.id < this.devLoaded.length) this.devLoaded[dev.id] = 0;
+    this.devConf.invalidate(dev.id);
     this.syncKernelRoutes();
   }
 
