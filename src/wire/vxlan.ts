@@ -201,10 +201,12 @@ export function vxlanDefaultTtl(dstIp: number): number {
 /**
  * A deterministic 32-bit hash of the inner frame's flow for `vxlanSrcPort`: Ethernet addresses and
  * type, and for IPv4 the addresses, protocol and (TCP/UDP, unfragmented) ports. FNV-1a over the
- * octets; `seed` lets the simulator key it per host. Allocates nothing.
+ * octets; `seed` lets the simulator key it per host. Returned as int32 (the same 32 bits; `>>> 0`
+ * for the unsigned value): a uint32 above 2^31 returned from a call that is not inlined is boxed
+ * into a heap number, once per encapsulated frame. Allocates nothing.
  */
 export function vxlanFlowHash(u8: Uint8Array, innerOff: number, innerLen: number, seed = 0): number {
-  let h = (0x811c9dc5 ^ seed) >>> 0;
+  let h = 0x811c9dc5 ^ seed;
   if (innerLen < ETH_LEN) return fnv1a(h, u8, innerOff, innerLen);
   h = fnv1a(h, u8, innerOff, ETH_LEN);
   const ip = innerOff + ETH_LEN;
@@ -222,7 +224,7 @@ export function vxlanFlowHash(u8: Uint8Array, innerOff: number, innerLen: number
 
 function fnv1a(h0: number, u8: Uint8Array, from: number, n: number): number {
   let h = h0;
-  for (let i = from; i < from + n; i++) h = Math.imul(h ^ u8[i]!, 0x01000193) >>> 0;
+  for (let i = from; i < from + n; i++) h = Math.imul(h ^ u8[i]!, 0x01000193);
   return h;
 }
 

@@ -241,7 +241,7 @@ export class VxlanDevice extends Device implements SelfFdbDevice {
     }
     const stack = stackOf(this.ns);
     const route = this.route;
-    if (stack.routeOutput(dstIp, cfg.local, cfg.lowerDevId, route) !== 0) {
+    if (stack.routeOutput(dstIp, cfg.local | 0, cfg.lowerDevId, route) !== 0) {
       // "no route to …": tx_carrier_errors.
       w.drop(h, Drop.NoRoute, this.id);
       return;
