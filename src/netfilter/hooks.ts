@@ -169,6 +169,11 @@ export class Netfilter {
   dropReason: Drop = Drop.NetfilterDrop;
 
   private readonly compiled: (CompiledTable | null)[] = [null, null, null, null];
+  /**
+   * Per hook, the HOOK_ORDER entries that take part (existing tables, installed conntrack/IPVS), as
+   * the kernel runs only the hook functions registered at a hook; recomputed by `changed()`.
+   */
+  private readonly steps: Int8Array[] = HOOK_ORDER.map(() => new Int8Array(0));
   private readonly stackRule = new Int32Array(MAX_JUMP_DEPTH + 1);
   private readonly stackEnd = new Int32Array(MAX_JUMP_DEPTH + 1);
   // Interface patterns: id → text; per-device memo of pattern matches (0 unknown, 1 no, 2 yes).
@@ -203,15 +208,15 @@ export class Netfilter {
     for (let t = 0; t < 4; t++) this.compiled[t] = null;
     this.active.fill(0);
     for (let hook = 0; hook < HOOK_COUNT; hook++) {
-      for (const t of HOOK_ORDER[hook]!) {
-        const on =
-          t === IPVS_OUT || t === IPVS_IN
-            ? this.ipvs !== null
-            : t < 0
-              ? this.conntrack !== null
-              : this.tables[t]!.exists;
-        if (on) this.active[hook] = 1;
-      }
+      const on = HOOK_ORDER[hook]!.filter((t) =>
+        t === IPVS_OUT || t === IPVS_IN
+          ? this.ipvs !== null
+          : t < 0
+            ? this.conntrack !== null
+            : this.tables[t]!.exists,
+      );
+      this.steps[hook] = Int8Array.from(on);
+      if (on.length > 0) this.active[hook] = 1;
     }
   }
 
@@ -268,30 +273,26 @@ export class Netfilter {
     ctx.lastRule = -1;
     this.lastTable = -1;
     this.dropReason = Drop.NetfilterDrop;
-    const order = HOOK_ORDER[hook]!;
+    const steps = this.steps[hook]!;
     let v: number = Verdict.Accept;
     if (ctx.trace !== 0) explainHook(this, hook, h, inDev, outDev);
-    for (let i = 0; i < order.length; i++) {
-      const t = order[i]!;
-      if (t === CT_IN) {
-        const ct = this.conntrack;
-        if (ct !== null) v = ct.inHook(hook, ctx);
-      } else if (t === CT_CONFIRM) {
-        const ct = this.conntrack;
-        if (ct !== null) v = ct.confirm(hook, ctx);
-      } else if (t === IPVS_OUT) {
-        const ipvs = this.ipvs;
-        if (ipvs !== null) v = ipvs.outHook(hook, ctx);
-      } else if (t === IPVS_IN) {
-        const ipvs = this.ipvs;
-        if (ipvs !== null) v = ipvs.inHook(hook, ctx);
-      } else if (this.tables[t]!.exists) {
+    for (let i = 0; i < steps.length; i++) {
+      const t = steps[i]!;
+      if (t >= 0) {
         const nat = this.nat;
         if (ctx.trace !== 0) this.lastTable = -1;
         v = t === TableId.Nat && nat !== null ? nat.natHook(hook, ctx) : this.runTable(t, hook, ctx);
         // The row is made from the verdict this traversal returns, after it returned: the explanation
         // and the packet's fate come from the same value.
         if (ctx.trace !== 0) explainTable(this, t, hook, h, inDev, outDev, v);
+      } else if (t === CT_IN) {
+        v = this.conntrack!.inHook(hook, ctx);
+      } else if (t === CT_CONFIRM) {
+        v = this.conntrack!.confirm(hook, ctx);
+      } else if (t === IPVS_OUT) {
+        v = this.ipvs!.outHook(hook, ctx);
+      } else {
+        v = this.ipvs!.inHook(hook, ctx);
       }
       if (v !== Verdict.Accept) break;
     }
