@@ -20,6 +20,7 @@
 // Frag-needed is reported as EMSGSIZE unless IP_PMTUDISC_DONT; the IPv4 stack updates its PMTU cache
 // for the quoted destination (ipv4_sk_update_pmtu), which later sends see through routeOutput's MTU.
 
+import { IntMap } from '../../core/int-map.js';
 import type { Rng } from '../../core/rng.js';
 import { explainUdpLookup, traceSent } from '../../trace/points.js';
 import { rd16, rd32, wr16, wr32 } from '../../wire/bytes.js';
@@ -141,8 +142,11 @@ export class UdpSocket {
 export class UdpTable {
   private readonly world: World;
   readonly socks: (UdpSocket | null)[] = [];
-  /** Head socket index of the chain for each local port, -1 when none. */
-  private readonly byPort = new Int32Array(65536).fill(-1);
+  /**
+   * Head socket index of the chain of each bound local port (absent: -1). A small hash table rather
+   * than a 65536-entry array: that was 256 KB in every namespace with a socket (every container).
+   */
+  private readonly byPort = new IntMap();
   /** Next socket index in the same port's chain (bind order). */
   private next = new Int32Array(16).fill(-1);
   private readonly freeIds: number[] = [];
@@ -181,7 +185,7 @@ export class UdpTable {
 
   /** Whether `port` is taken for a bind to `addr` (`udp_lib_lport_inuse` without SO_REUSEADDR). */
   private portTaken(addr: number, port: number, self: UdpSocket | null): boolean {
-    for (let i = this.byPort[port]!; i >= 0; i = this.next[i]!) {
+    for (let i = this.byPort.get(port); i >= 0; i = this.next[i]!) {
       const s = this.socks[i]!;
       if (s === self) continue;
       if (s.laddr === 0 || addr === 0 || s.laddr === addr) return true;
@@ -202,8 +206,8 @@ export class UdpTable {
     s.laddr = addr;
     s.lport = p;
     // Append to the port's chain so that, among equal scores, the first bound wins.
-    const head = this.byPort[p]!;
-    if (head < 0) this.byPort[p] = s.id;
+    const head = this.byPort.get(p);
+    if (head < 0) this.byPort.set(p, s.id);
     else {
       let i = head;
       while (this.next[i]! >= 0) i = this.next[i]!;
@@ -234,10 +238,11 @@ export class UdpTable {
     if (s.lport !== 0) {
       const p = s.lport;
       let prev = -1;
-      for (let i = this.byPort[p]!; i >= 0; i = this.next[i]!) {
+      for (let i = this.byPort.get(p); i >= 0; i = this.next[i]!) {
         if (i === s.id) {
-          if (prev < 0) this.byPort[p] = this.next[i]!;
-          else this.next[prev] = this.next[i]!;
+          if (prev >= 0) this.next[prev] = this.next[i]!;
+          else if (this.next[i]! >= 0) this.byPort.set(p, this.next[i]!);
+          else this.byPort.delete(p);
           break;
         }
         prev = i;
@@ -328,7 +333,7 @@ export class UdpTable {
   lookup(src: number, sport: number, dst: number, dport: number): UdpSocket | null {
     let best: UdpSocket | null = null;
     let bestScore = -1;
-    for (let i = this.byPort[dport]!; i >= 0; i = this.next[i]!) {
+    for (let i = this.byPort.get(dport); i >= 0; i = this.next[i]!) {
       const s = this.socks[i]!;
       const sc = this.score(s, src, sport, dst);
       if (sc > bestScore) {
@@ -366,7 +371,7 @@ export class UdpTable {
     if (multi) {
       // __udp4_lib_mcast_deliver: every matching socket gets a copy (here: the same borrowed bytes).
       let n = 0;
-      for (let i = this.byPort[dport]!; i >= 0; ) {
+      for (let i = this.byPort.get(dport); i >= 0; ) {
         const s = this.socks[i]!;
         const nx = this.next[i]!;
         if (
