@@ -11,7 +11,9 @@
 //
 // Lookup (`test`, per packet): hash:net tries each prefix length present in the set, longest first
 // (h->nets[], mtype_test_cidrs) — a longest-prefix match over the stored prefixes; hash:ip is one
-// probe. Numbers and preallocated typed arrays only: nothing is allocated per packet.
+// probe. Numbers and preallocated typed arrays only: nothing is allocated per packet. Addresses and
+// masks are kept as int32 (`| 0`) inside, so V8 never boxes them (uint32 values above 2^31 would
+// become heap numbers when passed between functions); members() converts back.
 
 import { bswap32, jhash1, jhash2w } from './jhash.js';
 
@@ -39,12 +41,13 @@ class Bucket {
   pos = 0;
   size: number;
   used: Uint8Array;
-  ip: Uint32Array;
+  /** Masked address as an int32. */
+  ip: Int32Array;
   cidr: Uint8Array;
   constructor(size: number) {
     this.size = size;
     this.used = new Uint8Array(size);
-    this.ip = new Uint32Array(size);
+    this.ip = new Int32Array(size);
     this.cidr = new Uint8Array(size);
   }
   grow(by: number): void {
@@ -60,8 +63,14 @@ class Bucket {
   }
 }
 
+/** The netmask of a prefix length, as an unsigned number (configuration side). */
 export function prefixMask(cidr: number): number {
   return cidr === 0 ? 0 : (0xffffffff << (32 - cidr)) >>> 0;
+}
+
+/** The same mask as an int32 (per packet). */
+function mask32(cidr: number): number {
+  return cidr === 0 ? 0 : -1 << (32 - cidr);
 }
 
 export interface HashSetOptions {
@@ -79,6 +88,8 @@ export function hashBits(hashsize: number): number {
 
 export class HashSet {
   readonly initval: number;
+  /** The initval as an int32, for the per-packet hash. */
+  private readonly initval32: number;
   readonly maxelem: number;
   readonly bucketsize = 12;
   htableBits: number;
@@ -103,6 +114,7 @@ export class HashSet {
     opts: HashSetOptions,
   ) {
     this.initval = opts.initval >>> 0;
+    this.initval32 = opts.initval | 0;
     this.maxelem = opts.maxelem;
     this.htableBits = hashBits(Math.max(64, opts.hashsize));
     this.buckets = new Array(2 ** this.htableBits).fill(null);
@@ -136,8 +148,8 @@ export class HashSet {
   private key(ip: number, cidr: number, bits: number): number {
     const h =
       this.type === 'hash:net'
-        ? jhash2w(bswap32(ip), (cidr << 24) >>> 0, this.initval)
-        : jhash1(bswap32(ip), this.initval);
+        ? jhash2w(bswap32(ip), cidr << 24, this.initval32)
+        : jhash1(bswap32(ip), this.initval32);
     return h & ((1 << bits) - 1);
   }
 
@@ -152,15 +164,16 @@ export class HashSet {
 
   /** Per packet: is `addr` in the set? */
   test(addr: number): boolean {
-    if (this.type === 'hash:ip') return this.find(addr >>> 0, 32) >= 0;
+    const a = addr | 0;
+    if (this.type === 'hash:ip') return this.find(a, 32) >= 0;
     for (let k = 0; k < this.nCidrs; k++) {
       const c = this.cidrs[k]!;
-      if (this.find((addr & prefixMask(c)) >>> 0, c) >= 0) return true;
+      if (this.find(a & mask32(c), c) >= 0) return true;
     }
     return false;
   }
 
-  /** Is exactly this member stored? (ipset test on hash:net with a CIDR.) */
+  /** The slot holding exactly this member (int32 address), or -1. */
   private find(ip: number, cidr: number): number {
     const n = this.buckets[this.key(ip, cidr, this.htableBits)];
     if (n === null || n === undefined) return -1;
@@ -169,12 +182,12 @@ export class HashSet {
   }
 
   has(ip: number, cidr: number): boolean {
-    return this.find((ip & prefixMask(cidr)) >>> 0, cidr) >= 0;
+    return this.find(ip & mask32(cidr), cidr) >= 0;
   }
 
   /** mtype_add. `exist`: IPSET_FLAG_EXIST (`-exist`) — an existing member is not an error. */
   add(ip0: number, cidr: number, exist: boolean): AdtResult {
-    const ip = (ip0 & prefixMask(cidr)) >>> 0;
+    const ip = ip0 & mask32(cidr);
     for (;;) {
       const r = this.addOnce(ip, cidr, exist);
       if (r !== -1) return r;
@@ -227,7 +240,7 @@ export class HashSet {
    * two fewer slots once it has two holes.
    */
   del(ip0: number, cidr: number, exist: boolean): AdtResult {
-    const ip = (ip0 & prefixMask(cidr)) >>> 0;
+    const ip = ip0 & mask32(cidr);
     const key = this.key(ip, cidr, this.htableBits);
     const n = this.buckets[key];
     const i = this.find(ip, cidr);
@@ -340,7 +353,7 @@ export class HashSet {
     const out: [number, number][] = [];
     for (const n of this.buckets) {
       if (n === null) continue;
-      for (let i = 0; i < n.pos; i++) if (n.used[i] === 1) out.push([n.ip[i]!, n.cidr[i]!]);
+      for (let i = 0; i < n.pos; i++) if (n.used[i] === 1) out.push([n.ip[i]! >>> 0, n.cidr[i]!]);
     }
     return out;
   }
