@@ -59,6 +59,19 @@ describe('macvlan', () => {
     expect(v27.run('docker exec c1 ip link show eth0')).toContain('link/ether 02:42:c0:a8:32:02 ');
   });
 
+  test('passthru: the container MAC Docker sets becomes the host parent MAC until the container goes', () => {
+    const h = dockerHost();
+    const before = /link\/ether (\S+)/.exec(h.run('ip link show eth0'))![1];
+    h.run(`${MV} -o parent=eth0 -o macvlan_mode=passthru lan`);
+    h.run('docker run -d --name c1 --network lan img');
+    const ctr = /link\/ether (\S+)/.exec(h.run('docker exec c1 ip link show eth0'))![1];
+    expect(ctr).not.toBe(before);
+    expect(h.run('ip link show eth0')).toContain(`link/ether ${ctr} `);
+    expect(h.ping(h.lan, '192.168.50.2')).toBe(true);
+    h.run('docker rm -f c1');
+    expect(h.run('ip link show eth0')).toContain(`link/ether ${before} `);
+  });
+
   test('no --gateway: moby master allocates none (the first address goes to a container, no default route); profile 27 takes the first address', () => {
     const cur = dockerHost();
     cur.run('docker network create -d macvlan --subnet 192.168.60.0/24 -o parent=eth0 lan');

@@ -41,6 +41,9 @@ export const MACVLAN_MODE_NAMES: Readonly<Record<number, string>> = Object.freez
 export class MacvlanPort implements RxHandler {
   readonly children: MacvlanDevice[] = [];
   passthru = false;
+  /** The parent's address when the passthru child came (`port->perm_addr`), restored when it goes. */
+  permHi = 0;
+  permLo = 0;
 
   constructor(
     readonly world: World,
@@ -159,6 +162,13 @@ export class MacvlanDevice extends Device {
     const i = port.children.indexOf(this);
     if (i >= 0) port.children.splice(i, 1);
     if (port.children.length === 0) {
+      // macvlan_port_destroy: a passthru port gives the parent back its own address.
+      const p = this.lowerDev;
+      if (port.passthru && (p.macHi !== port.permHi || p.macLo !== port.permLo)) {
+        p.macHi = port.permHi;
+        p.macLo = port.permLo;
+        this.world.notifyNetdev('change-addr', p);
+      }
       port.passthru = false;
       if (this.lowerDev.rxHandler === port) this.lowerDev.rxHandler = null;
     }
@@ -186,6 +196,8 @@ export function createMacvlan(
   if (mode === MacvlanMode.Passthru) {
     // eth_hw_addr_inherit: the single passthru child takes the parent's address.
     port.passthru = true;
+    port.permHi = parent.macHi;
+    port.permLo = parent.macLo;
     dev.macHi = parent.macHi;
     dev.macLo = parent.macLo;
   } else {

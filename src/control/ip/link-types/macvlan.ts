@@ -12,7 +12,7 @@ import {
   MacvlanMode,
 } from '../../../net/devices/macvlan.js';
 import { CommandError } from '../../command.js';
-import { registerLinkType } from '../link-types.js';
+import { registerLinkType, setLinkAddress } from '../link-types.js';
 
 function parseMode(args: readonly string[]): MacvlanMode {
   let mode: MacvlanMode = MacvlanMode.Vepa;
@@ -67,6 +67,17 @@ registerLinkType('macvlan', {
   },
   destroy(_ctx, dev) {
     asMacvlan(dev).onDelete();
+  },
+  setAddress(dev, hi, lo) {
+    const m = asMacvlan(dev);
+    if (m.mode === MacvlanMode.Passthru) {
+      // macvlan_set_mac_address: a passthru child's address is set on its lower device
+      // (dev_set_mac_address), and macvlan_device_event's NETDEV_CHANGEADDR copies it back to the child.
+      setLinkAddress(m.lowerDev, hi, lo);
+      m.world.notifyNetdev('change-addr', m.lowerDev);
+    }
+    m.macHi = hi;
+    m.macLo = lo;
   },
   details(dev) {
     const m = asMacvlan(dev);
