@@ -198,6 +198,15 @@ export class Table {
   dirty = true;
   /** Bumped on every edit (listeners such as Netfilter.active recompute on change). */
   generation = 0;
+  /**
+   * Hook mask of every chain reachable from a base chain, from the last full `validate()` that found
+   * the table valid, current while `hooksGen === generation`. An edit that leaves the jump graph as
+   * it was (rules without chain targets added or removed) keeps it (`keepGraph`), so such a rule is
+   * checked alone (`validateAdded`) instead of the whole table: O(rule), not O(table), per command —
+   * what keeps thousands of published ports from costing quadratic time.
+   */
+  private hookMasks: Map<Chain, number> | null = null;
+  private hooksGen = -1;
 
   constructor(readonly id: number) {
     this.name = TABLE_NAMES[id]!;
@@ -298,7 +307,54 @@ export class Table {
    * reachable from a base chain, 'EINVAL' for an extension outside its table/hooks; null when fine.
    */
   validate(): 'EMLINK' | 'EINVAL' | null {
+    const problem = this.validateAll();
+    this.hookMasks = problem === null ? this.lastHooks : null;
+    this.hooksGen = problem === null ? this.generation : -1;
+    this.lastHooks = null;
+    return problem;
+  }
+
+  /**
+   * The last edit (one `edit()` since the table was last known valid) changed no jump: the hook masks
+   * still hold. Call after `edit()` and the change, when no rule with a chain target came or went.
+   */
+  keepGraph(): void {
+    if (this.hookMasks !== null && this.hooksGen === this.generation - 1) this.hooksGen = this.generation;
+  }
+
+  /**
+   * `validate()` for an edit that only added `rules` (none with a chain target) to `chain` of a table
+   * that was valid before it: the jump graph is unchanged, so no loop or depth problem can appear and
+   * only the new rules' extensions need checking, against the chain's cached hook mask. `undefined`
+   * when the masks are not current (the caller runs `validate()`).
+   */
+  validateAdded(chain: Chain, rules: readonly Rule[]): 'EINVAL' | null | undefined {
+    if (this.hookMasks === null || this.hooksGen !== this.generation - 1) return undefined;
+    for (const r of rules) if (r.target.kind === 'chain') return undefined;
+    for (const r of rules)
+      if (r.target.kind === 'ext' && r.target.mod.table !== undefined && r.target.mod.table !== this.name)
+        return 'EINVAL';
+    const mask = this.hookMasks.get(chain);
+    if (mask !== undefined) {
+      const env = { table: this.name, hooks: mask };
+      for (const r of rules) {
+        for (const m of r.matches) if (m.mod.validate?.(m.info, env, r) === 'EINVAL') return 'EINVAL';
+        const t = r.target;
+        if (t.kind === 'ext') {
+          if (t.mod.hooks !== undefined && (mask & ~t.mod.hooks) !== 0) return 'EINVAL';
+          if (t.mod.validate?.(t.info, env, r) === 'EINVAL') return 'EINVAL';
+        }
+      }
+    }
+    this.hooksGen = this.generation;
+    return null;
+  }
+
+  private lastHooks: Map<Chain, number> | null = null;
+
+  private validateAll(): 'EMLINK' | 'EINVAL' | null {
     const hooks = new Map<Chain, number>();
+    this.lastHooks = hooks;
     const onPath = new Set<Chain>();
     const visit = (c: Chain, hookBit: number, depth: number): boolean => {
       if (onPath.has(c) || depth > MAX_JUMP_DEPTH) return false;

@@ -54,9 +54,21 @@ function sameRule(a: Rule, b: Rule): boolean {
 
 const BATCH_OP: Record<string, string> = { A: 'RULE_APPEND', I: 'RULE_INSERT', R: 'RULE_REPLACE' };
 
-/** The kernel's verdict on a ruleset after an edit; undo() restores the chain when it refuses. */
-function commitCheck(t: Table, op: string, chain: string, undo: () => void, line = ''): void {
-  const problem = t.validate();
+/**
+ * The kernel's verdict on a ruleset after an edit; undo() restores the chain when it refuses. `added`
+ * (the rules an append/insert put into `c`, none of them a jump) lets the table check just them.
+ */
+function commitCheck(
+  t: Table,
+  op: string,
+  c: Chain,
+  undo: () => void,
+  line = '',
+  added: readonly Rule[] | null = null,
+): void {
+  const chain = c.name;
+  const quick = added !== null ? t.validateAdded(c, added) : undefined;
+  const problem = quick !== undefined ? quick : t.validate();
   if (problem === null) return;
   undo();
   const why = problem === 'EMLINK' ? 'Too many links' : 'Invalid argument';
@@ -100,14 +112,16 @@ export function execute(nf: Netfilter, p: Parsed, t: Table = tableOf(nf, p.table
       }
       if (cmd === 'D') {
         t.edit();
+        let gone: Rule[];
         if (p.rulenum > 0) {
           if (p.rulenum > c.rules.length) throw new IptError('iptables: Index of deletion too big.', 1);
-          c.rules.splice(p.rulenum - 1, 1);
+          gone = c.rules.splice(p.rulenum - 1, 1);
         } else {
           const k = c.rules.findIndex((r) => sameRule(r, p.rules[0]!));
           if (k < 0) throw new IptError(BAD_RULE, 1);
-          c.rules.splice(k, 1);
+          gone = c.rules.splice(k, 1);
         }
+        if (gone[0]?.target.kind !== 'chain') t.keepGraph();
         nf.changed();
         return '';
       }
@@ -116,23 +130,22 @@ export function execute(nf: Netfilter, p: Parsed, t: Table = tableOf(nf, p.table
       if (cmd === 'I' && p.rulenum > c.rules.length + 1)
         throw new IptError('iptables: Index of insertion too big.', 1);
       t.edit();
-      const before = c.rules.slice();
+      // Undo by position rather than a copy of the chain, which cost O(chain) per command.
+      const at = cmd === 'A' ? c.rules.length : p.rulenum - 1;
+      const replaced = cmd === 'R' ? c.rules[at]! : null;
       if (cmd === 'A') c.rules.push(...p.rules);
-      else if (cmd === 'I') c.rules.splice(p.rulenum - 1, 0, ...p.rules);
-      else c.rules[p.rulenum - 1] = p.rules[0]!;
+      else if (cmd === 'I') c.rules.splice(at, 0, ...p.rules);
+      else c.rules[at] = p.rules[0]!;
+      const undo = (): void => {
+        if (replaced !== null) c.rules[at] = replaced;
+        else c.rules.splice(at, p.rules.length);
+      };
+      const jumps = p.rules.some((r) => r.target.kind === 'chain') || replaced?.target.kind === 'chain';
       const needsCheck =
         p.rules.some((r) => r.target.kind !== 'none' && r.target.kind !== 'std') ||
         p.rules.some((r) => r.matches.some((m) => m.mod.validate !== undefined));
-      if (needsCheck)
-        commitCheck(
-          t,
-          cmd,
-          c.name,
-          () => {
-            c.rules = before;
-          },
-          restoreLine,
-        );
+      if (needsCheck) commitCheck(t, cmd, c, undo, restoreLine, jumps ? null : p.rules);
+      else if (!jumps) t.keepGraph();
       nf.changed();
       return '';
     }
