@@ -47,7 +47,7 @@ export class Namespace {
   nf: Netfilter | null = null;
   private macRng: Rng | null = null;
   /** Peer namespaces' ids as this namespace numbers them (`link-netnsid`), assigned on first use. */
-  private readonly netnsIds = new Map<Namespace, number>();
+  private netnsIds: Map<Namespace, number> | null = null;
 
   constructor(
     readonly world: World,
@@ -86,6 +86,7 @@ export class Namespace {
 
   /** The id this namespace gives `other` in `link-netnsid` output (peer ids start at 0). */
   netnsIdOf(other: Namespace): number {
+    if (this.netnsIds === null) this.netnsIds = new Map();
     let id = this.netnsIds.get(other);
     if (id === undefined) {
       id = this.netnsIds.size;

@@ -93,9 +93,9 @@ export function watchSysctlEverywhere(pattern: string, fn: EveryNamespaceWatcher
 
 export class Sysctls {
   /** Global, `all` and `default` keys that were written (by full key). */
-  private readonly values = new Map<string, string>();
+  private values: Map<string, string> | null = null;
   /** Device name → (`{dev}` pattern → value): written values and `default` snapshots (see header). */
-  private readonly devValues = new Map<string, Map<string, string>>();
+  private devValues: Map<string, Map<string, string>> | null = null;
   /** Device name → how many `{dev}` patterns existed when it appeared (later ones read `default`). */
   private readonly devCopied = new Map<string, number>();
   /** This namespace's own watchers (made on first `watch`: most namespaces have none). */
@@ -147,12 +147,12 @@ export class Sysctls {
     const r = this.resolve(key);
     if (r === null) throw this.notFound(key);
     if (r.dev !== null && r.dev !== 'default' && r.dev !== 'all') {
-      const own = this.devValues.get(r.dev)?.get(r.def.key);
+      const own = this.devValues?.get(r.dev)?.get(r.def.key);
       if (own !== undefined) return own;
       // Unwritten: `default` has not changed since the device appeared (else a snapshot exists).
-      return this.values.get(r.def.key.replace('{dev}', 'default')) ?? r.def.initial;
+      return this.values?.get(r.def.key.replace('{dev}', 'default')) ?? r.def.initial;
     }
-    return this.values.get(key) ?? r.def.initial;
+    return this.values?.get(key) ?? r.def.initial;
   }
 
   /** Numeric read for config-side code; NaN when the value is not a single integer. */
@@ -169,6 +169,7 @@ export class Sysctls {
     if (r.dev !== null && r.dev !== 'default' && r.dev !== 'all') this.ownValues(r.dev).set(r.def.key, v);
     else {
       if (r.dev === 'default') this.snapshotDefault(r.def, key);
+      if (this.values === null) this.values = new Map();
       this.values.set(key, v);
     }
     const es = everywhere.get(r.def.key);
@@ -187,6 +188,7 @@ export class Sysctls {
   }
 
   private ownValues(dev: string): Map<string, string> {
+    if (this.devValues === null) this.devValues = new Map();
     let m = this.devValues.get(dev);
     if (m === undefined) {
       m = new Map();
@@ -201,7 +203,7 @@ export class Sysctls {
    */
   private snapshotDefault(def: SysctlDef, defaultKey: string): void {
     const idx = devPatternIndex.get(def.key)!;
-    const old = this.values.get(defaultKey) ?? def.initial;
+    const old = this.values?.get(defaultKey) ?? def.initial;
     for (const [dev, copied] of this.devCopied) {
       if (copied <= idx) continue; // X was defined after the device appeared: it follows `default`
       const own = this.ownValues(dev);
@@ -211,13 +213,13 @@ export class Sysctls {
 
   /** A device appeared: its per-device keys start as (lazy) copies of `default`. */
   deviceCreated(dev: string): void {
-    this.devValues.delete(dev);
+    this.devValues?.delete(dev);
     this.devCopied.set(dev, devPatterns.length);
   }
 
   /** A device left: its keys go away. */
   deviceRemoved(dev: string): void {
-    this.devValues.delete(dev);
+    this.devValues?.delete(dev);
     this.devCopied.delete(dev);
   }
 

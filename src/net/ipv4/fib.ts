@@ -264,23 +264,23 @@ export class FibTable {
 /** The namespace's routing tables and route rows. */
 export class Fib {
   // Route columns, indexed by route id.
-  table = new Int32Array(16);
-  type = new Uint8Array(16);
-  dst = new Uint32Array(16);
-  plen = new Uint8Array(16);
-  metric = new Float64Array(16);
-  devId = new Int32Array(16);
-  gw = new Uint32Array(16);
+  table = new Int32Array(8);
+  type = new Uint8Array(8);
+  dst = new Uint32Array(8);
+  plen = new Uint8Array(8);
+  metric = new Float64Array(8);
+  devId = new Int32Array(8);
+  gw = new Uint32Array(8);
   /** Explicit `src` (RTA_PREFSRC), 0 when unset. */
-  prefsrc = new Uint32Array(16);
+  prefsrc = new Uint32Array(8);
   /** Source address for output through this route: prefsrc, else the device's selected address. */
-  saddr = new Uint32Array(16);
-  scope = new Uint8Array(16);
-  proto = new Uint8Array(16);
-  flags = new Uint8Array(16);
+  saddr = new Uint32Array(8);
+  scope = new Uint8Array(8);
+  proto = new Uint8Array(8);
+  flags = new Uint8Array(8);
   /** Insertion sequence, for stable ordering. */
-  seq = new Float64Array(16);
-  live = new Uint8Array(16);
+  seq = new Float64Array(8);
+  live = new Uint8Array(8);
   private freeIds: number[] = [];
   private nextId = 0;
   private seqCounter = 0;

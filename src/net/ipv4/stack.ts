@@ -226,12 +226,25 @@ export class Ipv4Stack implements L3Handler {
   /** Installed by the transport layer at load: gives a namespace its UDP and TCP. */
   static attachTransports: ((ns: Namespace) => void) | null = null;
   private transportsAttached = false;
-  private readonly pingSockets = new Map<number, PingSocket>();
-  private readonly rng: Rng;
+  /** ICMP datagram sockets by echo identifier; made on first registration. */
+  private pingSockets: Map<number, PingSocket> | null = null;
+  // The namespace's random streams, derived on first use (a stream depends only on its name, so
+  // deriving it later draws the same numbers) — most namespaces of a large topology never need them.
+  private rngLazy: Rng | null = null;
+  private get rng(): Rng {
+    if (this.rngLazy === null) this.rngLazy = this.world.sim.rng.stream(`ipv4:${this.ns.name}`);
+    return this.rngLazy;
+  }
   private readonly out = new OutRoute();
   private readonly out2 = new OutRoute();
-  /** IP identification for non-DF packets (`ip_idents_reserve`, ip-idents.ts). */
-  private readonly idents: IpIdents;
+  /** IP identification for non-DF packets (`ip_idents_reserve`, ip-idents.ts); made on first use. */
+  private identsLazy: IpIdents | null = null;
+  private get idents(): IpIdents {
+    if (this.identsLazy === null) {
+      this.identsLazy = new IpIdents(this.world, this.world.sim.rng.stream(`ip-id-key:${this.ns.name}`));
+    }
+    return this.identsLazy;
+  }
   /** pkt_type of the packet being received (for `icmp_send`'s "no errors about broadcasts"). */
   private curPktType: PktType = PktType.Host;
   /** Receiving device id of the packet being received, -1 for local output. */
@@ -241,7 +254,11 @@ export class Ipv4Stack implements L3Handler {
   /** ICMP rate limiting: the namespace's inet_peer base and global bucket (icmp-ratelimit.ts). */
   readonly peers = new InetPeers();
   readonly icmpGlobal = new IcmpGlobalBucket();
-  private readonly icmpRng: Rng;
+  private icmpRngLazy: Rng | null = null;
+  private get icmpRng(): Rng {
+    if (this.icmpRngLazy === null) this.icmpRngLazy = this.world.sim.rng.stream(`icmp:${this.ns.name}`);
+    return this.icmpRngLazy;
+  }
   /** Path MTU exceptions learnt from frag-needed (pmtu.ts). */
   readonly pmtu = new PmtuCache();
   /** Reassembly queues (ip_defrag). */
@@ -277,10 +294,7 @@ export class Ipv4Stack implements L3Handler {
     this.world = ns.world;
     this.devConf = devConfOf(this.world);
     this.addrs = new AddrTable(() => this.ns.devices);
-    this.rng = this.world.sim.rng.stream(`ipv4:${ns.name}`);
-    this.icmpRng = this.world.sim.rng.stream(`icmp:${ns.name}`);
     this.defrag = new Defrag(this, ns.id);
-    this.idents = new IpIdents(this.world, this.world.sim.rng.stream(`ip-id-key:${ns.name}`));
     this.neigh = new NeighTable(this);
     this.arp = new Arp(this);
     this.reloadSysctls();
@@ -517,10 +531,11 @@ export class Ipv4Stack implements L3Handler {
     this.protocols[proto] = handler;
   }
   registerPingSocket(ident: number, handler: PingSocket): void {
+    if (this.pingSockets === null) this.pingSockets = new Map();
     this.pingSockets.set(ident, handler);
   }
   unregisterPingSocket(ident: number): void {
-    this.pingSockets.delete(ident);
+    this.pingSockets?.delete(ident);
   }
 
   // ==== address helpers ============================================================================
@@ -1218,7 +1233,7 @@ export class Ipv4Stack implements L3Handler {
       return;
     }
     if (type === ICMP_ECHOREPLY) {
-      const sock = this.pingSockets.get(rd16(u8, icmpOff + 4));
+      const sock = this.pingSockets?.get(rd16(u8, icmpOff + 4));
       if (pool.traceId[h]! >= 0) explainPing(this, h, dev, rd16(u8, icmpOff + 4), sock !== undefined);
       if (sock === undefined) {
         w.drop(h, Drop.NoSocket, dev.id);
@@ -1277,7 +1292,7 @@ export class Ipv4Stack implements L3Handler {
     if (qproto === IPPROTO_ICMP) {
       const qi = q + qhl;
       if (u8[qi] === ICMP_ECHO) {
-        const sock = this.pingSockets.get(rd16(u8, qi + 4));
+        const sock = this.pingSockets?.get(rd16(u8, qi + 4));
         if (sock !== undefined) {
           sock.error(h, q, end, type, code, info);
           delivered = true;
