@@ -274,6 +274,13 @@ export class DockerEngine {
       profile: profile(cfg.profile),
       fw: this.fw,
       host: (argv) => this.exec(this.hostNs.name, this.hostNs, argv),
+      hostBestEffort: (argv) => {
+        try {
+          this.exec(this.hostNs.name, this.hostNs, argv);
+        } catch (e) {
+          if (!(e instanceof DaemonError)) throw e;
+        }
+      },
       hostNs: this.hostNs.name,
       hostLinkExists: (name) => this.hostLinkExists(name),
       sandbox: (nsName, argv) => this.exec(nsName, this.sandboxNs(nsName), argv),

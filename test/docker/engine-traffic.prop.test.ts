@@ -327,6 +327,44 @@ async function check(k: Case): Promise<void> {
   expect(o.warnings).toEqual([]);
   for (const p of ps) p.check(o);
   checkAddresses(o);
+  // Teardown: removing every container leaves the host as if none had run.
+  const base = await run(scenario(cmds.slice(0, 1 + k.nets.length), []));
+  const hostNs = o.world.namespace('host')!;
+  const e = engineOf(o.world, hostNs);
+  for (const c of valuesOf(e.state.containers))
+    runCommandLine({ world: o.world, ns: hostNs }, `docker rm -f ${c.name}`);
+  expect(hostSnapshot(o)).toEqual(hostSnapshot(base));
+}
+
+/**
+ * What must not outlive a container on its host: devices, iptables rules, bridge fdb entries, routes,
+ * addresses, docker-proxies, embedded resolvers, IPAM and host-port allocations. (Link carrier state
+ * differs — a bridge that lost its last port is NO-CARRIER, as on Linux — and conntrack/neighbour
+ * entries of past traffic stay until they time out, as in the kernel.)
+ */
+function hostSnapshot(o: RunOutcome) {
+  const ns = o.world.namespace('host')!;
+  const sh = (l: string) => runCommandLine({ world: o.world, ns }, l).stdout;
+  const e = engineOf(o.world, ns);
+  return {
+    links: [...sh('ip -o link show').matchAll(/^\d+: ([^:@]+)/gm)].map((m) => m[1]),
+    rules: sh('iptables-save')
+      .split('\n')
+      .filter(
+        (l) => l.startsWith('-A ') || (l.startsWith(':') && !l.includes('ACCEPT') && !l.includes('DROP')),
+      ),
+    fdb: sh('bridge fdb show'),
+    routes: sh('ip route show').replaceAll(' linkdown', ''),
+    addrs: sh('ip -4 addr show')
+      .split('\n')
+      .filter((l) => l.includes(' inet ')),
+    proxies: [...e.proxies.keys()],
+    resolvers: [...e.resolvers.keys()],
+    ipam: e.state.ipam,
+    ports: Object.values(e.state.ports.used).flatMap((buckets) =>
+      Object.values(buckets).flatMap((ports) => Object.keys(ports)),
+    ),
+  };
 }
 
 /** Shrunk counterexamples the property found, kept as examples (each was a real engine bug). */

@@ -112,6 +112,25 @@ function links(c: CompileContext, n: NetworkState, ep: EndpointState, on: boolea
 }
 
 /**
+ * bridge_linux.go clearConntrackEntries, at the end of ProgramExternalConnectivity: the host's
+ * conntrack entries with the endpoint's address anywhere in them (ConntrackNatAnyIP: original or
+ * reply, source or destination — four `conntrack -D` here), and for each UDP binding those with its
+ * original destination port — the binding's *container* port, as DeleteConntrackEntriesByPort
+ * passes `port.Port` — and, when the binding names a host address, that original destination.
+ * Entries created before the NAT rules existed (or by a container that had the address before) would
+ * otherwise bypass the new rules. Failures (nothing to delete) are only logged, as libnetwork does.
+ */
+function clearConntrack(c: CompileContext, ep: EndpointState): void {
+  if (ep.ip === '') return;
+  for (const f of ['-s', '-d', '-r', '-q']) c.hostBestEffort(['conntrack', '-D', f, ep.ip]);
+  for (const b of ep.bindings) {
+    if (b.proto !== 'udp') continue;
+    const dst = b.hostIp !== '' && b.hostIp !== '0.0.0.0' ? ['-d', b.hostIp] : [];
+    c.hostBestEffort(['conntrack', '-D', '-p', 'udp', '--dport', `${b.containerPort}`, ...dst]);
+  }
+}
+
+/**
  * setup_bridgenetfiltering.go enableBridgeNetFiltering: `modprobe br_netfilter` (loadBridgeNetFilterModule,
  * which also loads the bridge module), then bridge-nf-call-iptables=1 if it reads 0 — only when IPv4
  * forwarding is on (setupIPv4BridgeNetFiltering).
@@ -197,6 +216,8 @@ export const bridgeDriver: NetworkDriver = {
     }
     // Join: `if !network.config.EnableICC { return d.link(network, endpoint, true) }`.
     links(c, n, ep, true);
+    // A non-gateway endpoint's first ProgramExternalConnectivity (routed-only bindings) purges too.
+    if (!ep.gatewayEp) clearConntrack(c, ep);
   },
 
   leave(c, n, ep, _ctr) {
@@ -223,6 +244,7 @@ export const bridgeDriver: NetworkDriver = {
     if (on && proxies) for (const b of ep.bindings) c.proxy(b, true);
     if (c.fw !== null && binds.length > 0) c.fw.ports(fwn, binds, on);
     if (!on && proxies) for (const b of ep.bindings) c.proxy(b, false);
+    if (on) clearConntrack(c, ep);
   },
 };
 

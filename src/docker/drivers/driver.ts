@@ -24,6 +24,8 @@ export interface CompileContext {
   readonly fw: Firewaller | null;
   /** Runs a command line (argv) in the host namespace; returns its stdout. */
   host(argv: readonly string[]): string;
+  /** Runs a command in the host namespace whose failure libnetwork only logs (conntrack purges). */
+  hostBestEffort(argv: readonly string[]): void;
   /** Name of the host namespace (to move links back to it). */
   readonly hostNs: string;
   /** Does a link of that name exist in the host namespace (netlink LinkByName)? Not logged. */
