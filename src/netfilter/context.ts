@@ -3,7 +3,8 @@
 // read from the skb), so matches never parse bytes twice and nothing is allocated per packet.
 //
 // Producers (who writes which fields):
-//   Netfilter.run            — everything under "packet" and "devices" (from the frame and its args).
+//   Netfilter.run            — everything under "packet" and "devices" (from the frame and its args;
+//                              the header fields on first need: before a table or IPVS step).
 //   conntrack (nf_conntrack_in at priority −200, installed as `Netfilter.conntrack`) — ctId, ctState,
 //                              ctDir before mangle/nat/filter run; raw runs before it (ctState 0).
 //   br_netfilter (`runBridged`) — physIn, physOut, bridged.
@@ -48,6 +49,8 @@ export class PacketCtx {
   tcpFlags = 0;
   icmpType = 0;
   icmpCode = 0;
+  /** 1 once the fields above (src … icmpCode, len, end) were read for this traversal (read on first need). */
+  parsed = 0;
   // --- devices (world-wide device ids, -1 = none) ---
   inDev = -1;
   outDev = -1;

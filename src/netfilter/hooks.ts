@@ -174,6 +174,11 @@ export class Netfilter {
    * the kernel runs only the hook functions registered at a hook; recomputed by `changed()`.
    */
   private readonly steps: Int8Array[] = HOOK_ORDER.map(() => new Int8Array(0));
+  /**
+   * Per hook, 1 when the header fields must be read at hook entry: a table or IPVS step follows the
+   * nat step, and the traversal has always shown those the header as it entered the hook.
+   */
+  private readonly eagerParse = new Uint8Array(HOOK_COUNT);
   private readonly stackRule = new Int32Array(MAX_JUMP_DEPTH + 1);
   private readonly stackEnd = new Int32Array(MAX_JUMP_DEPTH + 1);
   // Interface patterns: id → text; per-device memo of pattern matches (0 unknown, 1 no, 2 yes).
@@ -217,6 +222,9 @@ export class Netfilter {
       );
       this.steps[hook] = Int8Array.from(on);
       if (on.length > 0) this.active[hook] = 1;
+      const natAt = on.indexOf(TableId.Nat);
+      this.eagerParse[hook] =
+        natAt >= 0 && on.some((t, i) => i > natAt && (t >= 0 || t === IPVS_OUT || t === IPVS_IN)) ? 1 : 0;
     }
   }
 
@@ -273,6 +281,8 @@ export class Netfilter {
     ctx.lastRule = -1;
     this.lastTable = -1;
     this.dropReason = Drop.NetfilterDrop;
+    // Explanations read the header fields, and so do the tables after a NAT step in this hook.
+    if (ctx.trace !== 0 || this.eagerParse[hook] !== 0) this.parseHeaders(ctx);
     const steps = this.steps[hook]!;
     let v: number = Verdict.Accept;
     if (ctx.trace !== 0) explainHook(this, hook, h, inDev, outDev);
@@ -290,8 +300,10 @@ export class Netfilter {
       } else if (t === CT_CONFIRM) {
         v = this.conntrack!.confirm(hook, ctx);
       } else if (t === IPVS_OUT) {
+        if (ctx.parsed === 0) this.parseHeaders(ctx);
         v = this.ipvs!.outHook(hook, ctx);
       } else {
+        if (ctx.parsed === 0) this.parseHeaders(ctx);
         v = this.ipvs!.inHook(hook, ctx);
       }
       if (v !== Verdict.Accept) break;
@@ -316,13 +328,34 @@ export class Netfilter {
       ctx.trace = pool.traceId[h]! >= 0 ? 1 : 0;
     }
     ctx.h = h;
-    this.parse(ctx, l3Off);
+    ctx.l3Off = l3Off;
+    this.resetCt(ctx);
+    ctx.parsed = 0;
   }
 
   /** Fills ctx from `ctx.u8` at `l3Off` (tests without a world set u8/end/mark themselves). */
   parse(ctx: PacketCtx, l3Off: number): void {
-    const u8 = ctx.u8;
     ctx.l3Off = l3Off;
+    this.parseHeaders(ctx);
+    this.resetCt(ctx);
+  }
+
+  /** ctx's conntrack fields before nf_conntrack_in or `attach` filled them. */
+  private resetCt(ctx: PacketCtx): void {
+    ctx.ctState = this.conntrack === null ? CtState.Invalid : 0;
+    ctx.ctDir = 0;
+    ctx.notrack = 0;
+  }
+
+  /**
+   * The header fields rules and IPVS read (ip_packet_match, the L4 matches), from `ctx.u8` at
+   * `ctx.l3Off`. Run on first need in a traversal (`ctx.parsed`): established NAT traffic crosses
+   * PREROUTING and POSTROUTING through conntrack and the NAT binding alone, which read the frame.
+   */
+  private parseHeaders(ctx: PacketCtx): void {
+    ctx.parsed = 1;
+    const u8 = ctx.u8;
+    const l3Off = ctx.l3Off;
     const ihl = (u8[l3Off]! & 15) << 2;
     const tot = (u8[l3Off + 2]! << 8) | u8[l3Off + 3]!;
     if (l3Off + tot < ctx.end) ctx.end = l3Off + tot;
@@ -342,9 +375,6 @@ export class Netfilter {
     ctx.tcpFlags = avail >= 14 ? u8[l4 + 13]! : 0;
     ctx.icmpType = avail >= 1 ? u8[l4]! : 0;
     ctx.icmpCode = avail >= 2 ? u8[l4 + 1]! : 0;
-    ctx.ctState = this.conntrack === null ? CtState.Invalid : 0;
-    ctx.ctDir = 0;
-    ctx.notrack = 0;
   }
 
   /** Does device `dev` (-1 = none) match interface pattern `pat` (ip_packet_match's ifname compare)? */
@@ -395,6 +425,7 @@ export class Netfilter {
    * which runs the nat table only for a connection's first packet.
    */
   runTable(t: number, hook: number, ctx: PacketCtx): number {
+    if (ctx.parsed === 0) this.parseHeaders(ctx);
     const c = this.table(t);
     const baseChain = c.base[hook]!;
     if (baseChain < 0) return Verdict.Accept;
