@@ -24,6 +24,13 @@
 //     year sized from the live count (~`bucketSize` = 8 events per bucket, the year twice the span of
 //     the top so new events mostly land in buckets directly). A binary heap at 10^6 pays ~20 levels of
 //     cache misses per operation; here an event is touched O(1) times.
+//     When a bucket becomes current it is made a *sorted run* instead of a heap if it is small
+//     (insertion sort) or already in order. The usual case at large N with integer-ns times is a
+//     bucket narrower than 1 ns, i.e. one instant holding hundreds of ties (ns-3's benchmark: mean
+//     delay 100 ns, 10^5 pending): its list reverses into push order, so it pops in O(1) each instead
+//     of through a heap whose every comparison falls through to the seq tie-break (2× the event loop
+//     at 10^5 and 10^6 there). A zero-delay event appends to the run; an insertion into the middle
+//     turns the rest of the run into the heap.
 //   - popInto leaves the root in place; a following push drops into it and sifts down once
 //     (heapreplace), the common "handler schedules the next event" pattern.
 //   Structure changes are amortised: heap → calendar when the heap doubles past the threshold,
@@ -70,6 +77,8 @@ export interface EventQueueOptions {
   bucketSize?: number;
   /** Cancelled entries tolerated before they are purged (once they also outnumber live ones). */
   purgeAbove?: number;
+  /** A calendar bucket of at most this many events is sorted into a run when it becomes current (default 32). */
+  sortRunMax?: number;
 }
 
 const SLOT_BITS = 26;
@@ -95,6 +104,12 @@ export class EventQueue {
   private hTime: Float64Array;
   private hSlot: Int32Array;
   private hLen = 0;
+  // The bottom is either that heap over [0, hLen) or, when `runMode`, a *sorted run* over [runAt, hLen):
+  // ascending by (time, seq), popped from the front in O(1) and appended to when a new event sorts
+  // last (the common case when a bucket holds one instant: a zero delay lands at the run's end). An
+  // insertion into the middle turns the rest of the run into the heap (a sorted array is a heap).
+  private runMode = false;
+  private runAt = 0;
   // popInto leaves the popped root in place and sets this; a push that follows (the usual pattern: a
   // handler schedules the next event) then drops the new event into the root and sifts it down once,
   // instead of a sift-down for the removal plus a sift-up for the insertion (heapreplace). Every other
@@ -124,6 +139,7 @@ export class EventQueue {
   private readonly calendarAbove: number;
   private readonly bucketSize: number;
   private readonly purgeAbove: number;
+  private readonly sortRunMax: number;
   /** Time register read by `pushT`/`postT` (a double field: writing it allocates nothing). */
   t = Number.NaN;
   /** `popDueInto` leaves events later than this in place. */
@@ -134,6 +150,7 @@ export class EventQueue {
     this.calendarAbove = options.calendarAbove ?? 256;
     this.bucketSize = Math.max(1, options.bucketSize ?? 8);
     this.purgeAbove = options.purgeAbove ?? 1024;
+    this.sortRunMax = options.sortRunMax ?? 32;
     this.cap = cap;
     this.rowF = new Float64Array(2 * cap);
     this.rowI = new Int32Array(4 * cap);
@@ -201,6 +218,8 @@ export class EventQueue {
       if (this.holeAtTop) {
         this.holeAtTop = false;
         this.sink(0, slot, this.hLen);
+      } else if (this.runMode) {
+        this.runPush(slot);
       } else {
         this.heapPushFresh(slot);
         if (this.hLen > this.bottomLimit) this.rebuildAll();
@@ -233,7 +252,23 @@ export class EventQueue {
   peekTime(): number {
     this.settle();
     for (;;) {
-      if (this.hLen === 0 && !this.refill()) return Number.POSITIVE_INFINITY;
+      if (this.runMode) {
+        const i = this.runAt;
+        if (i === this.hLen) {
+          if (!this.refill()) return Number.POSITIVE_INFINITY;
+          continue;
+        }
+        const slot = this.hSlot[i]!;
+        if ((this.rowI[4 * slot + 3]! & 1) === 1) return this.hTime[i]!;
+        this.runAt = i + 1;
+        this.freeSlot(slot);
+        this.dead--;
+        continue;
+      }
+      if (this.hLen === 0) {
+        if (!this.refill()) return Number.POSITIVE_INFINITY;
+        continue; // the refilled bottom may be a run
+      }
       const slot = this.hSlot[0]!;
       if ((this.rowI[4 * slot + 3]! & 1) === 1) return this.hTime[0]!;
       this.removeTop();
@@ -259,7 +294,38 @@ export class EventQueue {
     if (this.count === 0) return false;
     this.settle();
     for (;;) {
-      if (this.hLen === 0 && !this.refill()) return false;
+      if (this.runMode) {
+        const i = this.runAt;
+        if (i === this.hLen) {
+          if (!this.refill()) return false;
+          continue;
+        }
+        const slot = this.hSlot[i]!;
+        const t = this.hTime[i]!;
+        if (t > this.horizon) return false;
+        this.runAt = i + 1;
+        const rowI = this.rowI;
+        const r = 4 * slot;
+        const gen = rowI[r + 3]!;
+        if ((gen & 1) === 1) {
+          out.time = t;
+          out.kind = rowI[r]!;
+          out.target = rowI[r + 1]!;
+          out.arg = rowI[r + 2]!;
+          out.id = gen * SLOT_SPACE + slot;
+          rowI[r + 3] = (gen + 1) & GEN_MASK;
+          this.count--;
+          this.free[this.freeLen++] = slot;
+          return true;
+        }
+        this.freeSlot(slot);
+        this.dead--;
+        continue;
+      }
+      if (this.hLen === 0) {
+        if (!this.refill()) return false;
+        continue; // the refilled bottom may be a run
+      }
       const slot = this.hSlot[0]!;
       const t = this.hTime[0]!;
       if (t > this.horizon) return false;
@@ -294,6 +360,8 @@ export class EventQueue {
     for (let s = 0; s < this.fresh; s++) this.free[s] = this.fresh - 1 - s;
     this.freeLen = this.fresh;
     this.hLen = 0;
+    this.runAt = 0;
+    this.runMode = false;
     this.holeAtTop = false;
     this.topLen = 0;
     this.topMin = Number.POSITIVE_INFINITY;
@@ -341,6 +409,48 @@ export class EventQueue {
     }
     hTime[i] = t;
     hSlot[i] = slot;
+  }
+
+  /** Appends to the sorted run when the event sorts last; otherwise the bottom becomes a heap. */
+  private runPush(slot: number): void {
+    const t = this.rowF[2 * slot]!;
+    let n = this.hLen;
+    if (n === this.runAt) {
+      n = 0; // empty run: restart at the front
+      this.runAt = 0;
+    } else if (!(this.hTime[n - 1]! <= t)) {
+      // Sorts before the run's last event (its seq is the largest, so only a strictly earlier time).
+      this.runToHeap();
+      this.heapPushFresh(slot);
+      return;
+    }
+    if (n + 1 >= this.hTime.length) {
+      // Keep room for sink's read one past the end. A run consumed at the front and appended at the
+      // back would creep forward forever: slide it down when at most half the array is live.
+      const live = n - this.runAt;
+      if (this.runAt > 0 && 2 * live < this.hTime.length) {
+        this.hTime.copyWithin(0, this.runAt, n);
+        this.hSlot.copyWithin(0, this.runAt, n);
+        this.runAt = 0;
+        n = live;
+      } else this.growHeap();
+    }
+    this.hTime[n] = t;
+    this.hSlot[n] = slot;
+    this.hLen = n + 1;
+  }
+
+  /** Turns the sorted run into the heap: ascending by (time, seq) is already heap-ordered. */
+  private runToHeap(): void {
+    const a = this.runAt;
+    const n = this.hLen;
+    if (a > 0) {
+      this.hTime.copyWithin(0, a, n);
+      this.hSlot.copyWithin(0, a, n);
+    }
+    this.hLen = n - a;
+    this.runAt = 0;
+    this.runMode = false;
   }
 
   private growHeap(): void {
@@ -405,6 +515,10 @@ export class EventQueue {
 
   /** Moves the next events into the empty bottom heap; false when nothing is pending anywhere. */
   private refill(): boolean {
+    // The bottom is empty (a heap with hLen 0, or a run with runAt === hLen): start it afresh.
+    this.hLen = 0;
+    this.runAt = 0;
+    this.runMode = false;
     for (;;) {
       if (this.bucketCount > 0) {
         const heads = this.heads;
@@ -445,14 +559,75 @@ export class EventQueue {
     this.heads[b] = -1;
     this.bucketCount -= walked;
     this.hLen = n;
-    if (n > 1) this.heapify();
+    this.orderBottom();
+  }
+
+  /**
+   * Orders a freshly transferred bottom [0, hLen): a sorted run when that is cheap (few entries, or
+   * already in order — a bucket of one instant whose list, prepended in push order, reverses into
+   * FIFO order), else a heap.
+   */
+  private orderBottom(): void {
+    const n = this.hLen;
+    const hTime = this.hTime;
+    const hSlot = this.hSlot;
+    // Bucket lists are prepended, so reversing restores push order (seq order, when filled in it).
+    for (let i = 0, j = n - 1; i < j; i++, j--) {
+      const t = hTime[i]!;
+      hTime[i] = hTime[j]!;
+      hTime[j] = t;
+      const s = hSlot[i]!;
+      hSlot[i] = hSlot[j]!;
+      hSlot[j] = s;
+    }
+    this.runAt = 0;
+    if (n <= this.sortRunMax || this.isSortedRun(n)) {
+      this.insertionSort(n);
+      this.runMode = true;
+    } else {
+      this.runMode = false;
+      this.heapify();
+    }
+  }
+
+  private precedes(ta: number, sa: number, tb: number, sb: number): boolean {
+    return ta < tb || (ta === tb && this.rowF[2 * sa + 1]! < this.rowF[2 * sb + 1]!);
+  }
+
+  private isSortedRun(n: number): boolean {
+    const hTime = this.hTime;
+    const hSlot = this.hSlot;
+    for (let i = 1; i < n; i++) {
+      if (this.precedes(hTime[i]!, hSlot[i]!, hTime[i - 1]!, hSlot[i - 1]!)) return false;
+    }
+    return true;
+  }
+
+  /** Sorts [0, n) by (time, seq); O(n) on sorted input. */
+  private insertionSort(n: number): void {
+    const hTime = this.hTime;
+    const hSlot = this.hSlot;
+    for (let i = 1; i < n; i++) {
+      const t = hTime[i]!;
+      const s = hSlot[i]!;
+      let j = i;
+      while (j > 0 && this.precedes(t, s, hTime[j - 1]!, hSlot[j - 1]!)) {
+        hTime[j] = hTime[j - 1]!;
+        hSlot[j] = hSlot[j - 1]!;
+        j--;
+      }
+      hTime[j] = t;
+      hSlot[j] = s;
+    }
   }
 
   /** Gathers every pending entry into the top, then rebuilds (size change, drift, or purge). */
   private rebuildAll(): void {
     this.settle();
-    for (let i = 0; i < this.hLen; i++) this.topPush(this.hSlot[i]!);
+    for (let i = this.runMode ? this.runAt : 0; i < this.hLen; i++) this.topPush(this.hSlot[i]!);
     this.hLen = 0;
+    this.runAt = 0;
+    this.runMode = false;
     if (this.bucketCount > 0) {
       for (let b = this.cur + 1; b < this.nb; b++) {
         for (let s = this.heads[b]!; s !== -1; s = this.next[s]!) this.topPush(s);

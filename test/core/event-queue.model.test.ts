@@ -148,6 +148,15 @@ const structures: Record<string, EventQueueOptions> = {
   'calendar only, 1 event per bucket': { calendarAbove: 0, bucketSize: 1, initialCapacity: 4, purgeAbove: 4 },
   'calendar only, 4 per bucket': { calendarAbove: 0, bucketSize: 4, initialCapacity: 4 },
   'switching at 6 events': { calendarAbove: 6, bucketSize: 2, initialCapacity: 4, purgeAbove: 2 },
+  // A bucket becomes a sorted run only when already in order, else a heap: both bottoms and the switch
+  // from run to heap on an insertion into the middle of a run.
+  'calendar only, runs only when already sorted': { calendarAbove: 0, bucketSize: 8, sortRunMax: 0 },
+  'calendar only, every bucket sorted into a run': {
+    calendarAbove: 0,
+    bucketSize: 16,
+    sortRunMax: Number.POSITIVE_INFINITY,
+    initialCapacity: 4,
+  },
 };
 
 describe('EventQueue matches a sorted reference model', () => {
