@@ -323,6 +323,8 @@ export class BridgeDevice extends Device {
   readonly ports: BridgePort[] = [];
   /** port_no → port; index 0 is the bridge itself (null). */
   readonly portByNo: (BridgePort | null)[] = [null];
+  /** No port number below this one is free (find_portno starts here, so adding N ports is O(N)). */
+  private freePortHint = 1;
   readonly opts: BridgeOptions;
   groupFwdMask = 0;
   noLinklocalLearn = 0;
@@ -750,8 +752,9 @@ export class BridgeDevice extends Device {
     if (dev.kind === DevKind.Bridge) return 'Too many levels of symbolic links';
     if (dev.master !== null || dev.rxHandler !== null) return 'Device or resource busy';
     // find_portno: the lowest free port number.
-    let no = 1;
+    let no = this.freePortHint;
     while (no < this.portByNo.length && this.portByNo[no] !== null) no++;
+    this.freePortHint = no;
     if (no >= BR_MAX_PORTS) return 'Numerical result out of range';
     const p = new BridgePort(this, dev, no);
     while (this.portByNo.length <= no) this.portByNo.push(null);
@@ -761,7 +764,7 @@ export class BridgeDevice extends Device {
     dev.rxHandler = p;
     this.everHadPort = true;
     this.addLocal(no, dev.macHi, dev.macLo);
-    this.recalcAddress();
+    this.recalcAddressWith(p);
     this.mtuAutoAdjust();
     return null;
   }
@@ -772,6 +775,7 @@ export class BridgeDevice extends Device {
     if (p === null) return;
     this.fdb.deleteByPort(p.portNo, true);
     this.portByNo[p.portNo] = null;
+    if (p.portNo < this.freePortHint) this.freePortHint = p.portNo;
     this.ports.splice(this.ports.indexOf(p), 1);
     dev.master = null;
     dev.rxHandler = null;
@@ -834,6 +838,23 @@ export class BridgeDevice extends Device {
     }
     if (hi === this.idHi && lo === this.idLo && hi === this.macHi && lo === this.macLo) return;
     this.changeAddress(hi, lo);
+  }
+
+  /**
+   * `recalcAddress` after port `p` joined. The id is the lowest port address, and after every change
+   * of the port set or of a port's address it was recomputed over all ports; so while it still
+   * stands (the bridge address is the id), the new lowest is the old one or `p`'s — no scan of the
+   * other ports.
+   */
+  private recalcAddressWith(p: BridgePort): void {
+    if (this.addrSet) return;
+    const hi = this.idHi;
+    const lo = this.idLo;
+    if (this.ports.length === 1 || hi !== this.macHi || lo !== this.macLo) {
+      this.recalcAddress();
+      return;
+    }
+    if (p.macHi < hi || (p.macHi === hi && p.macLo < lo)) this.changeAddress(p.macHi, p.macLo);
   }
 
   /** br_stp_change_bridge_id + br_fdb_change_mac_address. */
