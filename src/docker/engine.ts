@@ -840,6 +840,30 @@ export class DockerEngine {
     }
     const eph = this.ephemeralRange();
     const prof = profile(this.state.config.profile);
+    this.withNetworkSetupPrefix(prof, () => this.startRecipe(ctr, nsName, eph, prof));
+    startProcesses(this, getIn(this.state.containers, ctr.id)!);
+  }
+
+  /**
+   * allocateNetwork's failures at start (endpoint addresses, ports, driver joins) as the profile's
+   * daemon reports them: 28.0.1+ prefixes `failed to set up container networking: ` (start_linux.go);
+   * the checks before it (links, `container:` mode) are not part of allocateNetwork.
+   */
+  private withNetworkSetupPrefix(prof: ReturnType<typeof profile>, f: () => void): void {
+    try {
+      f();
+    } catch (e) {
+      if (!prof.networkSetupErrorPrefix || !(e instanceof DaemonError)) throw e;
+      throw new DaemonError(`failed to set up container networking: ${e.message}`, { cause: e });
+    }
+  }
+
+  private startRecipe(
+    ctr: ContainerState,
+    nsName: string,
+    eph: [number, number],
+    prof: ReturnType<typeof profile>,
+  ): void {
     this.apply((d) => {
       const c = getIn(d.containers, ctr.id)!;
       c.running = true;
@@ -860,7 +884,6 @@ export class DockerEngine {
       });
       this.linkHostsAtStart(d, ctr);
     });
-    startProcesses(this, getIn(this.state.containers, ctr.id)!);
   }
 
   /**

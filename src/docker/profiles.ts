@@ -45,6 +45,12 @@ export interface Profile {
   readonly userChainReturn: boolean;
   /** Per published port, raw-PREROUTING DROP of direct access to the container port (28.0.0). */
   readonly rawDirectAccessPerPort: boolean;
+  /**
+   * A network setup failure at container start reads `failed to set up container networking: …`
+   * (28.0.1+: daemon/start_linux.go initializeCreatedTask wraps allocateNetwork's error with
+   * errSetupNetworking; v27.5.1 and v28.0.0 return it unwrapped).
+   */
+  readonly networkSetupErrorPrefix: boolean;
 }
 
 const PROFILES: Readonly<Record<ProfileId, Profile>> = {
@@ -56,6 +62,7 @@ const PROFILES: Readonly<Record<ProfileId, Profile>> = {
     userChainReturnAndRearrange: true,
     userChainReturn: true,
     rawDirectAccessPerPort: false,
+    networkSetupErrorPrefix: false,
   },
   '28.0': {
     id: '28.0',
@@ -65,6 +72,7 @@ const PROFILES: Readonly<Record<ProfileId, Profile>> = {
     userChainReturnAndRearrange: false,
     userChainReturn: true,
     rawDirectAccessPerPort: true,
+    networkSetupErrorPrefix: false,
   },
   current: {
     id: 'current',
@@ -74,6 +82,7 @@ const PROFILES: Readonly<Record<ProfileId, Profile>> = {
     userChainReturnAndRearrange: false,
     userChainReturn: false,
     rawDirectAccessPerPort: false,
+    networkSetupErrorPrefix: true,
   },
 };
 

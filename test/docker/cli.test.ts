@@ -75,21 +75,41 @@ describe('daemon errors', () => {
       'Error response from daemon: network with name a already exists',
     );
   });
-  test('exhausted network', () => {
+  // Start-time network setup failures: moby 28.0.1+ (start_linux.go initializeCreatedTask) prefixes
+  // `failed to set up container networking: `; v27.5.1 and v28.0.0 return allocateNetwork's error bare.
+  const SETUP_PREFIX: Record<string, string> = {
+    current: 'failed to set up container networking: ',
+    '28.0': '',
+    '27': '',
+  };
+  test.each(Object.entries(SETUP_PREFIX))('exhausted network (profile %s)', (prof, prefix) => {
     const h = host();
+    h.run(`dockerd --netsim-profile ${prof}`);
     h.run('docker network create --subnet 10.6.0.0/30 tiny');
     h.run('docker run -d --name a --network tiny img');
     const e = h.fail('docker run -d --name b --network tiny img');
     expect(e.message).toMatch(
-      /^docker: Error response from daemon: no available IPv4 addresses on this network's address pools: tiny \([0-9a-f]{64}\)$/,
+      new RegExp(
+        `^docker: Error response from daemon: ${prefix}no available IPv4 addresses on this network's address pools: tiny \\([0-9a-f]{64}\\)$`,
+      ),
     );
     expect(e.exitCode).toBe(125);
   });
-  test('port already allocated', () => {
+  test.each(Object.entries(SETUP_PREFIX))('port already allocated (profile %s)', (prof, prefix) => {
     const h = host();
+    h.run(`dockerd --netsim-profile ${prof}`);
     h.run('docker run -d --name a -p 8080:80 img');
     expect(h.fail('docker run -d --name b -p 8080:80 img').message).toMatch(
-      /^docker: Error response from daemon: driver failed programming external connectivity on endpoint b \([0-9a-f]{64}\): Bind for 0\.0\.0\.0:8080 failed: port is already allocated$/,
+      new RegExp(
+        `^docker: Error response from daemon: ${prefix}driver failed programming external connectivity on endpoint b \\([0-9a-f]{64}\\): Bind for 0\\.0\\.0\\.0:8080 failed: port is already allocated$`,
+      ),
+    );
+  });
+  test('a link to a stopped container is refused before network setup: no prefix (current)', () => {
+    const h = host();
+    h.run('docker create --name child img');
+    expect(h.fail('docker run -d --name p --link child img').message).toMatch(
+      /^docker: Error response from daemon: Cannot link to a non running container: \/child AS \/p\/child$/,
     );
   });
   test('container name in use', () => {

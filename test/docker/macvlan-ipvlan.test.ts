@@ -371,12 +371,22 @@ describe('errors (moby texts)', () => {
     h.run('docker network create -d ipvlan --subnet 10.2.0.0/24 -o parent=eth0 i');
     h.run('docker run -d --name c1 --network m img');
     expect(h.fail('docker run -d --name c2 --network i img')).toBe(
-      'docker: Error response from daemon: failed to create the ipvlan port: device or resource busy',
+      'docker: Error response from daemon: failed to set up container networking: failed to create the ipvlan port: device or resource busy',
     );
   });
 
   test('a parent deleted after network create: the requested parent interface was not found', () => {
     const h = dockerHost();
+    h.run('ip link add eth1 type dummy');
+    h.run('docker network create -d macvlan --subnet 10.1.0.0/24 -o parent=eth1 m');
+    h.run('ip link del eth1');
+    expect(h.fail('docker run -d --name c1 --network m img')).toBe(
+      'docker: Error response from daemon: failed to set up container networking: the requested parent interface eth1 was not found on the Docker host',
+    );
+  });
+
+  test('profile 28.0 (moby v28.0.0) reports the same start failure without the networking prefix', () => {
+    const h = dockerHost(1, '--netsim-profile 28.0');
     h.run('ip link add eth1 type dummy');
     h.run('docker network create -d macvlan --subnet 10.1.0.0/24 -o parent=eth1 m');
     h.run('ip link del eth1');
