@@ -94,6 +94,24 @@ export function splitWords(line: string): string[] {
   return words;
 }
 
+/** Whether a tool is registered under `name`. */
+export function hasTool(name: string): boolean {
+  return tools.has(name);
+}
+
+/**
+ * Runs one command given as words (`argv[0]` the tool), as `runCommandLine` would run the line
+ * those words quote to — for programs that build argv (the Docker engine), skipping the quoting and
+ * re-splitting.
+ */
+export function runCommandArgv(ctx: CommandContext, argv: readonly string[]): CommandResult {
+  if (argv.length === 0) return { stdout: '' };
+  const name = argv[0]!;
+  const tool = tools.get(name);
+  if (tool === undefined) throw new CommandError(`${name}: command not found`, 127);
+  return tool(ctx, argv.slice(1));
+}
+
 /** Runs one command line in `ctx.ns`. Empty lines and comments print nothing. */
 export function runCommandLine(ctx: CommandContext, line: string): CommandResult {
   const words = splitWords(line);

@@ -15,7 +15,7 @@
 //    `applied: false` instead of failing, so the engine stays usable while the data plane grows.
 
 import { enablePatches, type Patch, produceWithPatches } from 'immer';
-import { CommandError, runCommandLine, toolNames } from '../control/command.js';
+import { CommandError, hasTool, runCommandArgv, runCommandLine, toolNames } from '../control/command.js';
 import type { Rng } from '../core/rng.js';
 import type { Namespace } from '../net/namespace.js';
 import type { World } from '../net/world.js';
@@ -244,13 +244,13 @@ export class DockerEngine {
 
   private exec(nsName: string, ns: Namespace, argv: readonly string[]): string {
     const tool = argv[0]!;
-    if (!toolNames().includes(tool)) {
+    if (!hasTool(tool)) {
       this.log.push({ ns: nsName, argv, applied: false });
       return '';
     }
     this.log.push({ ns: nsName, argv, applied: true });
     try {
-      return runCommandLine({ world: this.world, ns }, argv.map(quoteArg).join(' ')).stdout;
+      return runCommandArgv({ world: this.world, ns }, argv).stdout;
     } catch (e) {
       if (e instanceof CommandError) throw new DaemonError(`${argv.join(' ')}: ${e.message}`, { cause: e });
       throw e;
