@@ -18,6 +18,7 @@ import { enablePatches, type Patch, produceWithPatches } from 'immer';
 import { CommandError, hasTool, runCommandArgv, runCommandLine, toolNames } from '../control/command.js';
 import type { Rng } from '../core/rng.js';
 import type { Namespace } from '../net/namespace.js';
+import { closeAllSockets } from '../net/transport/transport.js';
 import type { World } from '../net/world.js';
 import { type Cidr, tryParseCidr } from '../wire/ipv4-address.js';
 import {
@@ -319,6 +320,25 @@ export class DockerEngine {
     for (const argv of resolverNatCommands(r.udpPort, r.tcpPort)) c.sandbox(ctr.nsName, argv);
   }
 
+  /** The container's sandbox namespace is its own (not the host's, nor another container's). */
+  private ownsSandbox(ctr: ContainerState): boolean {
+    return ctr.nsName !== '' && ctr.nsName === ctr.sandboxId.slice(0, 12);
+  }
+
+  /**
+   * Sandbox.Delete → osl: the sandbox's network namespace is released once its endpoints left (their
+   * veths are gone already); the kernel then frees what is left in it — lo, routes, its iptables
+   * rules (the resolver's DOCKER_OUTPUT/DOCKER_POSTROUTING) and conntrack table (cleanup_net).
+   * Logged as the `ip netns delete` it amounts to (the daemon unmounts /var/run/docker/netns/KEY).
+   */
+  private deleteSandbox(ctr: ContainerState): void {
+    if (!this.ownsSandbox(ctr)) return;
+    const ns = this.world.namespace(ctr.nsName);
+    if (ns === undefined) return;
+    this.log.push({ ns: this.hostNs.name, argv: ['ip', 'netns', 'delete', ctr.nsName], applied: true });
+    this.world.deleteNamespace(ns);
+  }
+
   private stopResolver(id: string): void {
     this.resolvers.get(id)?.stop();
     this.resolvers.delete(id);
@@ -376,6 +396,16 @@ export class DockerEngine {
       return 3;
     };
     units.sort((a, b) => rank(a) - rank(b));
+    // A stopping container's processes exit before its network is torn down (the daemon kills the
+    // task, then releases the network): their sockets close while the interfaces still exist.
+    for (const u of units) {
+      if (!u.startsWith('c:')) continue;
+      const a = getIn(prev.containers, u.slice(2));
+      if (a?.running && !getIn(next.containers, a.id)?.running && this.ownsSandbox(a)) {
+        const ns = this.world.namespace(a.nsName);
+        if (ns !== undefined) closeAllSockets(ns);
+      }
+    }
     let c = this.compileContext(next);
     let cPrev = this.compileContext(prev);
     for (const u of units) {
@@ -393,7 +423,11 @@ export class DockerEngine {
         const b = getIn(next.containers, id);
         if (b?.running && !getIn(prev.containers, id)?.running && b.nsName !== this.hostNs.name)
           this.sandboxNs(b.nsName);
-        if (!b?.running && getIn(prev.containers, id)?.running) this.stopResolver(id);
+        const a = getIn(prev.containers, id);
+        if (!b?.running && a?.running) {
+          this.stopResolver(id);
+          this.deleteSandbox(a);
+        }
       } else {
         const a = getIn(prev.endpoints, id);
         const b = getIn(next.endpoints, id);

@@ -154,8 +154,9 @@ export class World {
 
   addNamespace(name: string): Namespace {
     if (this.nsByName.has(name)) throw new Error(`Cannot create namespace "${name}": File exists`);
-    const ns = new Namespace(this, this.namespaces.length, name);
+    const ns = new Namespace(this, this.nsById.length, name);
     this.namespaces.push(ns);
+    this.nsById.push(ns);
     this.nsByName.set(name, ns);
     for (const fn of this.nsAddedListeners) fn(ns);
     return ns;
@@ -173,6 +174,49 @@ export class World {
   namespace(name: string): Namespace | undefined {
     return this.nsByName.get(name);
   }
+
+  /**
+   * The namespace with `id`, or undefined once it was deleted: per-namespace timers (neighbour, TCP,
+   * conntrack gc) carry the id and find nothing to do for a deleted namespace.
+   */
+  namespaceById(id: number): Namespace | undefined {
+    return this.nsById[id] ?? undefined;
+  }
+  /** Namespaces by id; a deleted one leaves a hole (ids are never reused). */
+  private readonly nsById: (Namespace | null)[] = [];
+
+  /**
+   * cleanup_net once the last reference to a namespace is gone (`ip netns del`, a container's sandbox
+   * after Docker removed it): its devices are unregistered and it leaves the world. The caller deletes
+   * devices that have a peer or a lower device elsewhere first (veth, macvlan: `ip link del`, which
+   * takes peers along); what is left here is lo and devices owned by this namespace alone. Listeners
+   * (`onNamespaceDeleted`) free per-namespace state (conntrack). Sockets of applications still
+   * running in it stay open but can reach nothing.
+   */
+  deleteNamespace(ns: Namespace): void {
+    if (this.nsById[ns.id] !== ns)
+      throw new Error(`Cannot remove namespace "${ns.name}": No such file or directory`);
+    for (const dev of [...ns.devices].reverse()) {
+      if (dev.adminUp) {
+        dev.adminUp = false;
+        this.notifyNetdev('down', dev);
+      }
+      this.notifyNetdev('unregister', dev);
+      ns.detach(dev);
+      dev.onDelete();
+    }
+    for (const fn of this.nsDeletedListeners) fn(ns);
+    this.nsById[ns.id] = null;
+    this.nsByName.delete(ns.name);
+    const i = this.namespaces.indexOf(ns);
+    if (i >= 0) this.namespaces.splice(i, 1);
+  }
+
+  /** Calls `fn` for every namespace deleted from now on (pernet exit: free per-namespace state). */
+  onNamespaceDeleted(fn: (ns: Namespace) => void): void {
+    this.nsDeletedListeners.push(fn);
+  }
+  private readonly nsDeletedListeners: ((ns: Namespace) => void)[] = [];
 
   /** A new frame for the data plane; counted so conservation can be checked. */
   newFrame(): number {

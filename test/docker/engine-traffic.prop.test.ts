@@ -337,8 +337,9 @@ async function check(k: Case): Promise<void> {
 }
 
 /**
- * What must not outlive a container on its host: devices, iptables rules, bridge fdb entries, routes,
- * addresses, docker-proxies, embedded resolvers, IPAM and host-port allocations. (Link carrier state
+ * What must not outlive a container on its host: its network namespace, devices, iptables rules,
+ * bridge fdb entries, routes, addresses, docker-proxies, embedded resolvers, IPAM and host-port
+ * allocations. (Link carrier state
  * differs — a bridge that lost its last port is NO-CARRIER, as on Linux — and conntrack/neighbour
  * entries of past traffic stay until they time out, as in the kernel.)
  */
@@ -347,6 +348,7 @@ function hostSnapshot(o: RunOutcome) {
   const sh = (l: string) => runCommandLine({ world: o.world, ns }, l).stdout;
   const e = engineOf(o.world, ns);
   return {
+    namespaces: o.world.namespaces.map((n) => n.name),
     links: [...sh('ip -o link show').matchAll(/^\d+: ([^:@]+)/gm)].map((m) => m[1]),
     rules: sh('iptables-save')
       .split('\n')

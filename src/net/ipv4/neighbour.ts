@@ -141,7 +141,7 @@ export class NeighTable {
     const world = stack.world;
     // One kind for every namespace's table: target = namespace id, arg = entry id.
     this.timerKind = world.sharedKind('neigh-timer', (nsId, id) => {
-      (world.namespaces[nsId]!.ipv4 as Ipv4Stack).neigh.timer(id);
+      (world.namespaceById(nsId)?.ipv4 as Ipv4Stack | undefined)?.neigh.timer(id);
     });
   }
 

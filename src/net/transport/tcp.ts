@@ -61,6 +61,13 @@ import type { World } from '../world.js';
 import { Errno, IpOut, icmpToErrno, type TransportIp } from './ip-api.js';
 import { type PortRange, pickConnectPort } from './ports.js';
 import { transportOf } from './transport.js';
+
+/** A TCP timer event: nothing to do once its namespace was deleted. */
+function timerOf(world: World, nsId: number, arg: number): void {
+  const ns = world.namespaceById(nsId);
+  if (ns !== undefined) transportOf(ns).tcp.timer(arg >>> 1, arg & 1);
+}
+
 import { writeIpv4Header } from './udp.js';
 
 export const IPPROTO_TCP = 6;
@@ -378,9 +385,7 @@ export class TcpTable {
     this.tsKey = this.rng.u32();
     // One kind per world (kinds are 16-bit): target = namespace id, arg = connection index * 2 + type.
     const world = this.world;
-    this.timerKind = world.sharedKind('tcp-timer', (nsId, arg) =>
-      transportOf(world.namespaces[nsId]!).tcp.timer(arg >>> 1, arg & 1),
-    );
+    this.timerKind = world.sharedKind('tcp-timer', (nsId, arg) => timerOf(world, nsId, arg));
     const sc = ns.sysctl;
     const load = (): void => {
       this.defaultTtl = sc.getInt('net.ipv4.ip_default_ttl');
@@ -533,6 +538,16 @@ export class TcpTable {
     if (list === undefined) this.listeners.set(port, [l]);
     else list.push(l);
     return l;
+  }
+
+  /**
+   * The namespace's processes exit (do_exit closes every descriptor): each connection is closed as
+   * close(2) does (tcp_close: FIN; data is handed to the application as it arrives here, so there is
+   * never unread data that would turn it into a RST) and every listener stops listening.
+   */
+  closeAll(): void {
+    for (const c of this.conns) if (c !== null) this.close(c);
+    for (const list of [...this.listeners.values()]) for (const l of [...list]) this.unlisten(l);
   }
 
   unlisten(l: TcpListener): void {

@@ -63,6 +63,17 @@ Ipv4Stack.attachTransports = (ns) => {
   transportOf(ns);
 };
 
+/**
+ * Every process of `ns` exits (a container stopping): do_exit closes each descriptor — UDP sockets
+ * close, TCP connections close as close(2) does, listeners stop. Nothing to do without transports.
+ */
+export function closeAllSockets(ns: Namespace): void {
+  const t = transports.get(ns);
+  if (t === undefined) return;
+  for (const s of t.udp.socks) if (s !== null) t.udp.close(s);
+  t.tcp.closeAll();
+}
+
 export function ensureTransports(world: World): void {
   for (const ns of world.namespaces) transportOf(ns);
 }

@@ -456,10 +456,15 @@ function gcKind(world: World): number {
   let k = gcKinds.get(world);
   if (k === undefined) {
     k = world.sim.registerKind('conntrack-gc', (nsId) => {
-      const ns = world.namespaces[nsId];
+      const ns = world.namespaceById(nsId);
       if (ns !== undefined) byNs.get(ns)?.sweep();
     });
     gcKinds.set(world, k);
+    // nf_conntrack_pernet_exit: a deleted namespace's table goes with it.
+    world.onNamespaceDeleted((ns) => {
+      byNs.get(ns)?.flush();
+      byNs.delete(ns);
+    });
     // masq_device_event: a device going down or away takes its masqueraded entries with it.
     world.onNetdev((event, dev: Device) => {
       if (event !== 'down' && event !== 'unregister') return;
