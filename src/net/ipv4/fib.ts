@@ -229,10 +229,12 @@ export interface RouteSpec {
   flags: number;
 }
 
-/** One routing table: the prefixes it holds and the per-prefix-length lookup hashes. */
+/**
+ * One routing table: the per-prefix-length lookup hashes. A hash maps a (masked) destination to the
+ * first route of that prefix; the prefix's other routes (aliases) follow it through `Fib.nextAlias`,
+ * sorted by metric then insertion.
+ */
 export class FibTable {
-  /** Route ids per (plen, masked dst): key = plen * 2^32 + dst; sorted by metric then insertion. */
-  readonly byPrefix = new Map<number, number[]>();
   /**
    * Per prefix length, made on first use: a namespace typically uses 3-4 of the 33 lengths, and
    * creating all of them up front cost 132 typed arrays (~30 KB) per namespace.
@@ -261,26 +263,35 @@ export class FibTable {
   }
 }
 
+/** Column element types, in the order they are laid out in the shared buffer (widest first). */
+const COLS_F64 = ['metric', 'seq'] as const;
+const COLS_32 = ['table', 'dst', 'devId', 'gw', 'prefsrc', 'saddr', 'nextAlias'] as const;
+const COLS_U8 = ['type', 'plen', 'scope', 'proto', 'flags', 'live'] as const;
+const ROW_BYTES = 8 * COLS_F64.length + 4 * COLS_32.length + COLS_U8.length;
+
 /** The namespace's routing tables and route rows. */
 export class Fib {
-  // Route columns, indexed by route id.
-  table = new Int32Array(8);
-  type = new Uint8Array(8);
-  dst = new Uint32Array(8);
-  plen = new Uint8Array(8);
-  metric = new Float64Array(8);
-  devId = new Int32Array(8);
-  gw = new Uint32Array(8);
+  // Route columns, indexed by route id. All are views of one buffer (growCols): a view costs about
+  // half of a typed array with its own buffer, and every namespace has a FIB.
+  table!: Int32Array;
+  type!: Uint8Array;
+  dst!: Uint32Array;
+  plen!: Uint8Array;
+  metric!: Float64Array;
+  devId!: Int32Array;
+  gw!: Uint32Array;
   /** Explicit `src` (RTA_PREFSRC), 0 when unset. */
-  prefsrc = new Uint32Array(8);
+  prefsrc!: Uint32Array;
   /** Source address for output through this route: prefsrc, else the device's selected address. */
-  saddr = new Uint32Array(8);
-  scope = new Uint8Array(8);
-  proto = new Uint8Array(8);
-  flags = new Uint8Array(8);
+  saddr!: Uint32Array;
+  scope!: Uint8Array;
+  proto!: Uint8Array;
+  flags!: Uint8Array;
   /** Insertion sequence, for stable ordering. */
-  seq = new Float64Array(8);
-  live = new Uint8Array(8);
+  seq!: Float64Array;
+  live!: Uint8Array;
+  /** The next route of the same prefix in the same table (metric, then insertion order), or -1. */
+  nextAlias!: Int32Array;
   private freeIds: number[] = [];
   private nextId = 0;
   private seqCounter = 0;
@@ -289,6 +300,7 @@ export class Fib {
   generation = 0;
 
   constructor() {
+    this.growCols(8);
     this.getTable(RT_TABLE.Local, true);
     this.getTable(RT_TABLE.Main, true);
   }
@@ -310,26 +322,34 @@ export class Fib {
     return id;
   }
 
+  /** Lays every column out for `n` rows in one new buffer, copying the current rows. */
   private growCols(n: number): void {
-    const g = <T extends Uint8Array | Int32Array | Uint32Array | Float64Array>(a: T): T => {
-      const b = new (a.constructor as new (n: number) => T)(n);
-      b.set(a);
-      return b;
+    const buf = new ArrayBuffer(n * ROW_BYTES);
+    const self = this as unknown as Record<string, Float64Array | Int32Array | Uint32Array | Uint8Array>;
+    const old = this.live === undefined ? null : self;
+    let off = 0;
+    const place = (
+      name: string,
+      make: (b: ArrayBuffer, o: number, n: number) => Float64Array | Int32Array | Uint32Array | Uint8Array,
+      width: number,
+    ): void => {
+      const v = make(buf, off, n);
+      if (old !== null) v.set(old[name]!);
+      self[name] = v;
+      off += width * n;
     };
-    this.table = g(this.table);
-    this.type = g(this.type);
-    this.dst = g(this.dst);
-    this.plen = g(this.plen);
-    this.metric = g(this.metric);
-    this.devId = g(this.devId);
-    this.gw = g(this.gw);
-    this.prefsrc = g(this.prefsrc);
-    this.saddr = g(this.saddr);
-    this.scope = g(this.scope);
-    this.proto = g(this.proto);
-    this.flags = g(this.flags);
-    this.seq = g(this.seq);
-    this.live = g(this.live);
+    for (const c of COLS_F64) place(c, (b, o, k) => new Float64Array(b, o, k), 8);
+    for (const c of COLS_32) {
+      place(
+        c,
+        (b, o, k) =>
+          c === 'dst' || c === 'gw' || c === 'prefsrc' || c === 'saddr'
+            ? new Uint32Array(b, o, k)
+            : new Int32Array(b, o, k),
+        4,
+      );
+    }
+    for (const c of COLS_U8) place(c, (b, o, k) => new Uint8Array(b, o, k), 1);
   }
 
   /** Inserts a route (append semantics, as `fib_magic` and `ip route append`); returns its id. */
@@ -351,17 +371,18 @@ export class Fib {
     this.seq[id] = this.seqCounter++;
     this.live[id] = 1;
     const t = this.getTable(s.table, true)!;
-    const key = s.plen * 4294967296 + dst;
-    let list = t.byPrefix.get(key);
-    if (list === undefined) {
-      list = [];
-      t.byPrefix.set(key, list);
+    // Keep the aliases sorted by metric; equal metrics keep insertion order.
+    const head = t.hashes[s.plen]?.get(dst) ?? EMPTY;
+    if (head === EMPTY || this.metric[head]! > s.metric) {
+      this.nextAlias[id] = head;
+      this.setHead(t, s.plen, dst, id);
+    } else {
+      let p = head;
+      for (let q = this.nextAlias[p]!; q !== EMPTY && this.metric[q]! <= s.metric; q = this.nextAlias[q]!)
+        p = q;
+      this.nextAlias[id] = this.nextAlias[p]!;
+      this.nextAlias[p] = id;
     }
-    // Keep sorted by metric; equal metrics keep insertion order.
-    let i = list.length;
-    while (i > 0 && this.metric[list[i - 1]!]! > s.metric) i--;
-    list.splice(i, 0, id);
-    this.refreshPrefix(t, s.plen, dst);
     this.generation++;
     return id;
   }
@@ -372,22 +393,33 @@ export class Fib {
     const t = this.tables.get(this.table[id]!)!;
     const plen = this.plen[id]!;
     const dst = this.dst[id]!;
-    const key = plen * 4294967296 + dst;
-    const list = t.byPrefix.get(key)!;
-    list.splice(list.indexOf(id), 1);
-    if (list.length === 0) t.byPrefix.delete(key);
+    const head = t.hashes[plen]!.get(dst);
+    if (head === id) this.setHead(t, plen, dst, this.nextAlias[id]!);
+    else {
+      let p = head;
+      while (this.nextAlias[p] !== id) p = this.nextAlias[p]!;
+      this.nextAlias[p] = this.nextAlias[id]!;
+    }
     this.live[id] = 0;
     this.freeIds.push(id);
-    this.refreshPrefix(t, plen, dst);
     this.generation++;
   }
 
-  private refreshPrefix(t: FibTable, plen: number, dst: number): void {
-    const list = t.byPrefix.get(plen * 4294967296 + dst);
+  /** The routes of prefix (plen, dst) in `t`, best first (config side). */
+  aliases(t: FibTable, plen: number, dst: number): number[] {
+    const out: number[] = [];
+    const h = t.hashes[plen];
+    if (h === null || h === undefined) return out;
+    for (let r = h.get((dst & mask(plen)) >>> 0); r !== EMPTY; r = this.nextAlias[r]!) out.push(r);
+    return out;
+  }
+
+  /** Points the prefix's hash entry at its new first route (`EMPTY`: the prefix has none left). */
+  private setHead(t: FibTable, plen: number, dst: number, head: number): void {
     const h = t.hashOf(plen);
     const before = h.count;
-    if (list === undefined || list.length === 0) h.delete(dst);
-    else h.set(dst, list[0]!);
+    if (head === EMPTY) h.delete(dst);
+    else h.set(dst, head);
     if ((before === 0) !== (h.count === 0)) t.refreshPlens();
   }
 

@@ -1491,8 +1491,10 @@ export class Ipv4Stack implements L3Handler {
       }
     }
     const table = fib.getTable(s.table, false);
-    const key = s.plen * 4294967296 + ((s.dst & maskOf(s.plen)) >>> 0);
-    const same = table?.byPrefix.get(key)?.find((id) => fib.metric[id] === s.metric);
+    const same =
+      table === undefined
+        ? undefined
+        : fib.aliases(table, s.plen, s.dst).find((id) => fib.metric[id] === s.metric);
     if (mode === 'add' && same !== undefined) return 'RTNETLINK answers: File exists';
     if (mode === 'replace' && same !== undefined) fib.remove(same);
     fib.add(s);
@@ -1515,7 +1517,7 @@ export class Ipv4Stack implements L3Handler {
   }): string | null {
     const fib = this.fib;
     const t = fib.getTable(m.table, false);
-    const list = t?.byPrefix.get(m.plen * 4294967296 + ((m.dst & maskOf(m.plen)) >>> 0));
+    const list = t === undefined ? undefined : fib.aliases(t, m.plen, m.dst);
     const id = list?.find(
       (r) =>
         (m.type === undefined || fib.type[r] === m.type) &&
@@ -1538,8 +1540,8 @@ export class Ipv4Stack implements L3Handler {
       const t = fib.getTable(tid, false);
       if (t === undefined) continue;
       for (const p of t.plens) {
-        const list = t.byPrefix.get(p * 4294967296 + ((addr & maskOf(p)) >>> 0));
-        const id = list?.find((r) => fib.scope[r]! >= minScope);
+        const list = fib.aliases(t, p, addr);
+        const id = list.find((r) => fib.scope[r]! >= minScope);
         if (id !== undefined) return id;
       }
     }

@@ -1,5 +1,6 @@
 // LPM against a naive model: for random route sets, the FIB returns the route a linear scan picks by
-// (prefix length desc, metric asc, insertion asc) — including after random deletions.
+// (prefix length desc, metric asc, insertion asc) — including after random deletions — and lists each
+// prefix's routes in that order.
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -58,6 +59,15 @@ describe('FIB longest-prefix match', () => {
                 best = r;
             }
             expect(fib.lookup(p)).toBe(best === undefined ? -1 : best.id);
+          }
+          // Every prefix's routes (its alias chain): best first, by metric then insertion.
+          const main = fib.getTable(RT_TABLE.Main, false)!;
+          for (const r of live) {
+            const want = live
+              .filter((q) => q.plen === r.plen && q.dst === r.dst)
+              .sort((x, y) => x.metric - y.metric || x.seq - y.seq)
+              .map((q) => q.id);
+            expect(fib.aliases(main, r.plen, r.dst)).toEqual(want);
           }
         },
       ),
