@@ -4,15 +4,20 @@
 //   baseline "bridge": c1 and c2 on one host's bridge (veth → bridge → veth);
 //   "vxlan": c1 and c2 on two hosts (veth → bridge → vxlan encap → IPv4 output → underlay veth →
 //   IPv4 input → UDP tunnel demux → decap → bridge → veth), the topology of test/fixtures/overlay.
-// Group "build": one op = building H hosts × C containers on one overlay with `ip`/`bridge` commands
-// (each host: underlay veth to a router namespace, bridge, vxlan with static default FDB entries to
-// every other host; each container: a namespace with a veth into its host's bridge).
+// Group "build": one op = one container of H hosts × C containers built on one overlay with
+// `ip`/`bridge` commands (each host: underlay veth to a router namespace, bridge, vxlan with static
+// default FDB entries to every other host; each container: a namespace with a veth into its host's
+// bridge). Single-shot (one build per call, the world kept alive: the alloc column is bytes kept per
+// container); ratio = containers/s over 10×100's, so 1.00× means the build time grows linearly.
+// 1000×100 (10^5 containers, 10^6 FDB entries) runs with --scale.
 import '../src/control/all.js';
 import { runCommandLine } from '../src/control/command.js';
 import type { Device } from '../src/net/device.js';
 import type { Namespace } from '../src/net/namespace.js';
 import { World } from '../src/net/world.js';
-import { defineSuite } from './harness/suite.js';
+import { type CaseFactory, defineSuite } from './harness/suite.js';
+
+let kept: World | null = null;
 
 function frame(): Uint8Array {
   const b = new Uint8Array(100);
@@ -88,10 +93,12 @@ function hostToHost(overlay: boolean) {
   };
 }
 
-function build(hosts: number, containers: number) {
+function build(hosts: number, containers: number, runs = 1): CaseFactory {
   return () => ({
-    opsPerCall: 1,
+    opsPerCall: hosts * containers,
+    runs,
     fn: () => {
+      kept = null;
       const world = new World({ seed: 1 });
       const run = (ns: Namespace, line: string) => runCommandLine({ world, ns }, line);
       const r = world.addNamespace('router');
@@ -120,10 +127,11 @@ function build(hosts: number, containers: number) {
           run(ns, `ip link add v${c} type veth peer name eth0 netns ${cn}`);
           run(ns, `ip link set v${c} master br0`);
           run(ns, `ip link set v${c} up`);
-          run(cns, `ip addr add 172.16.${h & 255}.${c + 2}/16 dev eth0`);
+          run(cns, `ip addr add 172.${16 + (h >> 8)}.${h & 255}.${c + 2}/12 dev eth0`);
           run(cns, 'ip link set eth0 up');
         }
       }
+      kept = world;
     },
   });
 }
@@ -137,6 +145,11 @@ export default defineSuite(import.meta.url, {
       baseline: 'bridge',
       cases: { bridge: hostToHost(false), vxlan: hostToHost(true) },
     },
-    { name: 'build', cases: { '10x100': build(10, 100), '100x10': build(100, 10) } },
+    {
+      name: 'build (hosts x containers)',
+      baseline: '10x100',
+      cases: { '10x100': build(10, 100, 3), '100x10': build(100, 10, 3), '100x100': build(100, 100) },
+      scaleCases: { '1000x100': build(1000, 100) },
+    },
   ],
 });
