@@ -174,6 +174,20 @@ describe('recorded add/del sequence (test/fixtures/ipset/README.md)', () => {
   });
 });
 
+describe('hash:ip on Linux 6.18', () => {
+  it('hashsize 64, initval 0xa1b2c3d4: 30 addresses, a /30 expanded, one deleted — order and size', () => {
+    const { sh } = host();
+    sh('ipset create hip hash:ip hashsize 64 initval 0xa1b2c3d4');
+    for (let i = 1; i <= 30; i++) sh(`ipset add hip 192.168.${i % 3}.${(i * 7) % 256}`);
+    sh('ipset add hip 10.9.8.0/30');
+    sh('ipset del hip 192.168.1.7');
+    const recorded =
+      'create hip hash:ip family inet hashsize 64 maxelem 65536 bucketsize 12 initval 0xa1b2c3d4|add hip 10.9.8.1|add hip 192.168.1.91|add hip 192.168.0.63|add hip 192.168.2.14|add hip 192.168.1.196|add hip 192.168.2.182|add hip 192.168.0.126|add hip 192.168.2.119|add hip 192.168.0.84|add hip 192.168.0.147|add hip 192.168.2.161|add hip 192.168.0.168|add hip 10.9.8.3|add hip 192.168.1.49|add hip 192.168.2.203|add hip 192.168.1.28|add hip 192.168.2.35|add hip 192.168.0.105|add hip 192.168.1.175|add hip 192.168.2.56|add hip 192.168.0.21|add hip 192.168.0.42|add hip 10.9.8.0|add hip 192.168.2.77|add hip 10.9.8.2|add hip 192.168.1.133|add hip 192.168.1.70|add hip 192.168.2.98|add hip 192.168.1.154|add hip 192.168.2.140|add hip 192.168.1.112|add hip 192.168.0.189|add hip 192.168.0.210|';
+    expect(sh('ipset save hip').replaceAll('\n', '|')).toBe(recorded);
+    expect(sh('ipset list -t hip')).toContain('Size in memory: 1216\n');
+  });
+});
+
 describe('one bucket (five /24s that collide at initval 0x5eed1234, hashsize 64)', () => {
   it('grows by two slots, reuses holes, compacts at two holes, is freed when only holes remain', () => {
     const { sh } = host();
