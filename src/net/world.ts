@@ -21,8 +21,14 @@ export class DeviceCounters {
   txBytes = new Float64Array(64);
   rxDropped = new Float64Array(64);
   txDropped = new Float64Array(64);
-  /** drops[devId * DROP_REASON_COUNT + reason]: frames this device's path dropped, by reason. */
-  drops = new Float64Array(64 * DROP_REASON_COUNT);
+  /**
+   * Per-device drops by reason: device `id` counts in row `dropRow[id]` of `dropRows` (at
+   * row * DROP_REASON_COUNT + reason), made on its first drop — most devices never drop, and a row
+   * per device from the start was ~460 bytes per device (1.4 KB per container).
+   */
+  private dropRow = new Int32Array(64).fill(-1);
+  private dropRows = new Float64Array(0);
+  private dropRowCount = 0;
 
   ensure(devCount: number): void {
     if (devCount <= this.rxPackets.length) return;
@@ -34,7 +40,31 @@ export class DeviceCounters {
     this.txBytes = grow(this.txBytes, cap);
     this.rxDropped = grow(this.rxDropped, cap);
     this.txDropped = grow(this.txDropped, cap);
-    this.drops = grow(this.drops, cap * DROP_REASON_COUNT);
+    const rows = new Int32Array(cap).fill(-1);
+    rows.set(this.dropRow);
+    this.dropRow = rows;
+  }
+
+  /** Counts one frame dropped for `reason` on device `devId`'s path. */
+  countDrop(devId: number, reason: number): void {
+    let r = this.dropRow[devId]!;
+    if (r < 0) r = this.newDropRow(devId);
+    this.dropRows[r * DROP_REASON_COUNT + reason]!++;
+  }
+
+  /** Frames device `devId`'s path dropped for `reason`. */
+  dropsOf(devId: number, reason: number): number {
+    const r = this.dropRow[devId] ?? -1;
+    return r < 0 ? 0 : this.dropRows[r * DROP_REASON_COUNT + reason]!;
+  }
+
+  private newDropRow(devId: number): number {
+    const r = this.dropRowCount++;
+    if ((r + 1) * DROP_REASON_COUNT > this.dropRows.length) {
+      this.dropRows = grow(this.dropRows, Math.max(4, 2 * (r + 1)) * DROP_REASON_COUNT);
+    }
+    this.dropRow[devId] = r;
+    return r;
   }
 }
 
@@ -269,7 +299,7 @@ export class World {
   drop(h: number, reason: Drop, devId: number): void {
     this.framesDropped++;
     this.dropCounts[reason]!++;
-    if (devId >= 0) this.counters.drops[devId * DROP_REASON_COUNT + reason]!++;
+    if (devId >= 0) this.counters.countDrop(devId, reason);
     const t = this.pool.traceId[h]!;
     if (t >= 0)
       this.tracer.record(t, this.sim.now, Stage.End, devId, dispositionOf(reason), reason, devId, h);

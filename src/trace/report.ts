@@ -59,7 +59,7 @@ function deviceDrops(
   const out: NamespaceState['drops'] = {};
   for (const d of devices) {
     for (let r = 0; r < DROP_REASON_COUNT; r++) {
-      const n = world.counters.drops[d.id * DROP_REASON_COUNT + r] ?? 0;
+      const n = world.counters.dropsOf(d.id, r);
       if (n === 0) continue;
       out[d.name] ??= {};
       out[d.name]![DROP_REASON_NAMES[r] ?? String(r)] = n;

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DevKind, type FrameTap } from '../../src/net/device.js';
 import { createPair } from '../../src/net/devices/veth.js';
-import { DROP_REASON_COUNT, Drop } from '../../src/net/drop-reason.js';
+import { Drop } from '../../src/net/drop-reason.js';
 import type { LinkParams } from '../../src/net/link.js';
 import { World } from '../../src/net/world.js';
 
@@ -48,7 +48,7 @@ describe('link timing and tail drop', () => {
     c.w.sim.run({ until: 1_000_000_000 });
     expect(c.arrivals.map((x) => x.t)).toEqual([22_000_000, 34_000_000, 46_000_000]);
     expect(c.w.dropCounts[Drop.QueueFull]).toBe(2);
-    expect(c.w.counters.drops[c.a.id * DROP_REASON_COUNT + Drop.QueueFull]).toBe(2);
+    expect(c.w.counters.dropsOf(c.a.id, Drop.QueueFull)).toBe(2);
     // Once the queue drains, the link takes frames again.
     c.send(100);
     c.w.sim.run({ until: 2_000_000_000 });
