@@ -42,6 +42,7 @@ import { resolveIp, resolveName } from './dns-names.js';
 import { EmbeddedResolver, resolverNatCommands } from './dns-resolver.js';
 import { OPT_NETSIM_PARENT, OPT_NETSIM_PARENT_CREATED, planParent } from './drivers/parent.js';
 import { DaemonError } from './errors.js';
+import { type GatewayCandidate, selectGatewayEndpoint } from './gateway-endpoint.js';
 import {
   emptyIpam,
   type IpamDraft,
@@ -148,12 +149,28 @@ function offersGateway(n: NetworkState): boolean {
   return d?.providesGateway !== undefined ? d.providesGateway(n) : !n.internal;
 }
 
+/** How the sandbox ranks an endpoint on `n` when it picks its gateway endpoint (gateway-endpoint.ts). */
+function gatewayCandidate(n: NetworkState, ep: EndpointState): GatewayCandidate {
+  return {
+    networkName: n.name,
+    internal: n.internal,
+    // getGatewayEndpoint skips null and host networks.
+    hasGateway: n.driver !== 'null' && n.driver !== 'host' && offersGateway(n),
+    priority: ep.gwPriority,
+  };
+}
+
 /** The default route a gateway endpoint on `n` gets, or null. */
 function defaultRouteOf(n: NetworkState, ep: EndpointState): string[] | null {
   const d = driver(n.driver);
   if (d?.defaultRoute !== undefined) return d.defaultRoute(n, ep);
   if (n.internal || ep.gateway === '') return null;
   return ['ip', 'route', 'add', 'default', 'via', ep.gateway, 'dev', ep.ifName];
+}
+
+/** The `ip route del …` that undoes an `ip route add …` argv. */
+function routeDelete(add: readonly string[]): string[] {
+  return add.map((x, i) => (i === 2 && x === 'add' ? 'del' : x));
 }
 
 function quoteArg(a: string): string {
@@ -392,7 +409,14 @@ export class DockerEngine {
     const rank = (u: string): number => {
       if (u === 'daemon') return 0;
       if (u.startsWith('n:')) return next.networks[u.slice(2)] !== undefined ? 1 : 5;
-      if (u.startsWith('e:')) return getIn(next.endpoints, u.slice(2)) === undefined ? 2 : 4;
+      if (u.startsWith('e:')) {
+        // An endpoint that stops being the gateway gives up its default route with the leavers,
+        // before the new gateway endpoint adds its own (one default route at a time).
+        const b = getIn(next.endpoints, u.slice(2));
+        return b === undefined || (getIn(prev.endpoints, u.slice(2))?.gatewayEp === true && !b.gatewayEp)
+          ? 2
+          : 4;
+      }
       return 3;
     };
     units.sort((a, b) => rank(a) - rank(b));
@@ -451,6 +475,10 @@ export class DockerEngine {
             if (route !== null) c.sandbox(ctr.nsName, route);
             driver(n.driver)?.externalConnectivity(c, n, b, ctr, true);
           } else {
+            // updateGateway: UnsetGateway / UnsetDefaultRouteIPv4 delete the old default route
+            // (sandbox_linux.go), then the old endpoint's ports are revoked.
+            const route = defaultRouteOf(n, a);
+            if (route !== null) c.sandbox(ctr.nsName, routeDelete(route));
             driver(n.driver)?.externalConnectivity(c, n, a, ctr, false);
           }
         }
@@ -904,18 +932,13 @@ export class DockerEngine {
       c.sandboxId = this.hex(64);
       c.nsName = nsName !== '' ? nsName : c.sandboxId.slice(0, 12);
       c.exitCode = 0;
-      let gatewayChosen = false;
       ctr.networks.forEach((r, i) => {
         const n = this.network(r.network);
         const ep = this.newEndpoint(d, n, ctr, r, `eth${i}`, prof.macFromIp);
-        if (!gatewayChosen && offersGateway(n)) {
-          ep.gatewayEp = true;
-          gatewayChosen = true;
-          ep.bindings = this.bindPorts(d.ports as PortDraft, ctr, n, ep, eph);
-        }
         putIn(d.endpoints, ep.id, ep);
         c.endpoints.push(ep.id);
       });
+      this.electGateway(d, ctr, eph);
       this.linkHostsAtStart(d, ctr);
     });
   }
@@ -1010,9 +1033,40 @@ export class DockerEngine {
       ifName,
       aliases: [...r.aliases],
       links: [...r.links],
+      gwPriority: profile(this.state.config.profile).gwPriority ? (r.gwPriority ?? 0) : 0,
       gatewayEp: false,
       bindings: [],
     };
+  }
+
+  /**
+   * The sandbox's gateway endpoint after a join or leave (getGatewayEndpoint over the ranking in
+   * gateway-endpoint.ts). When it changes, the old one's published ports are released and the new
+   * one's are bound (updateExternalConnectivity: the old gateway is re-programmed without them
+   * first); compile() moves the default route.
+   */
+  private electGateway(d: StateDraft, ctr: ContainerState, eph: [number, number]): void {
+    const eps = getIn(d.containers, ctr.id)!.endpoints.map((id) => getIn(d.endpoints, id)!);
+    const best = selectGatewayEndpoint(
+      eps.map((ep) => ({ ep, ...gatewayCandidate(this.state.networks[ep.networkId]!, ep) })),
+    )?.ep;
+    const cur = eps.find((ep) => ep.gatewayEp);
+    if (best === cur) return;
+    if (cur !== undefined) {
+      for (const b of cur.bindings) releasePort(d.ports as PortDraft, b.hostIp, b.proto, b.hostPort);
+      cur.bindings = [];
+      cur.gatewayEp = false;
+    }
+    if (best !== undefined) {
+      best.gatewayEp = true;
+      best.bindings = this.bindPorts(
+        d.ports as PortDraft,
+        ctr,
+        this.state.networks[best.networkId]!,
+        best,
+        eph,
+      );
+    }
   }
 
   /** The ports requested by `-p`, `-P` (exposed ports) → bindings on the gateway endpoint. */
@@ -1116,16 +1170,13 @@ export class DockerEngine {
         ...(r.ipv4 !== undefined ? { ipv4: r.ipv4 } : {}),
         aliases: [...r.aliases],
         links: [...r.links],
+        ...(r.gwPriority !== undefined ? { gwPriority: r.gwPriority } : {}),
       });
       if (!ctr.running) return;
       const ep = this.newEndpoint(d, n, ctr, { network: n.name, ...r }, this.nextIfName(ctr), prof.macFromIp);
-      const hasGw = this.endpointsOf(ctr).some((e) => e.gatewayEp);
-      if (!hasGw && offersGateway(n)) {
-        ep.gatewayEp = true;
-        ep.bindings = this.bindPorts(d.ports as PortDraft, ctr, n, ep, eph);
-      }
       putIn(d.endpoints, ep.id, ep);
       c.endpoints.push(ep.id);
+      this.electGateway(d, ctr, eph);
     });
   }
 
@@ -1154,18 +1205,8 @@ export class DockerEngine {
       if (ep === undefined) return;
       this.releaseEndpoints(d, { ...ctr, endpoints: [ep.id] });
       c.endpoints = c.endpoints.filter((x) => x !== ep.id);
-      if (ep.gatewayEp) {
-        // The sandbox picks a new gateway endpoint and re-programs the published ports there.
-        for (const id of c.endpoints) {
-          const other = getIn(d.endpoints, id)!;
-          const on = this.state.networks[other.networkId]!;
-          if (offersGateway(on)) {
-            other.gatewayEp = true;
-            other.bindings = this.bindPorts(d.ports as PortDraft, ctr, on, other, eph);
-            break;
-          }
-        }
-      }
+      // sbLeave: when the leaver was the gateway, the next-ranked endpoint takes over.
+      this.electGateway(d, ctr, eph);
     });
   }
 }

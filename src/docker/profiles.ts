@@ -51,6 +51,12 @@ export interface Profile {
    * errSetupNetworking; v27.5.1 and v28.0.0 return it unwrapped).
    */
   readonly networkSetupErrorPrefix: boolean;
+  /**
+   * The daemon ranks endpoints by their `gw-priority` (EndpointSettings.GwPriority, API 1.48, moby
+   * 28.0.0 daemon/network.go buildJoinOptions → JoinOptionPriority). v27.5.1 has no such field: the
+   * value the CLI sends is dropped and every endpoint ranks with priority 0.
+   */
+  readonly gwPriority: boolean;
 }
 
 const PROFILES: Readonly<Record<ProfileId, Profile>> = {
@@ -63,6 +69,7 @@ const PROFILES: Readonly<Record<ProfileId, Profile>> = {
     userChainReturn: true,
     rawDirectAccessPerPort: false,
     networkSetupErrorPrefix: false,
+    gwPriority: false,
   },
   '28.0': {
     id: '28.0',
@@ -73,6 +80,7 @@ const PROFILES: Readonly<Record<ProfileId, Profile>> = {
     userChainReturn: true,
     rawDirectAccessPerPort: true,
     networkSetupErrorPrefix: false,
+    gwPriority: true,
   },
   current: {
     id: 'current',
@@ -83,6 +91,7 @@ const PROFILES: Readonly<Record<ProfileId, Profile>> = {
     userChainReturn: false,
     rawDirectAccessPerPort: false,
     networkSetupErrorPrefix: true,
+    gwPriority: true,
   },
 };
 

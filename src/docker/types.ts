@@ -79,6 +79,8 @@ export interface NetworkRequest {
   readonly ipv4?: string;
   readonly aliases: readonly string[];
   readonly links: readonly string[];
+  /** `gw-priority` (`--network name=NET,gw-priority=N`, `network connect --gw-priority N`); 0 if unset. */
+  readonly gwPriority?: number;
 }
 
 /** One `-p` binding as requested, after parsing (nat.ParsePortSpecs). */
@@ -161,6 +163,11 @@ export interface EndpointState {
   readonly ifName: string;
   readonly aliases: readonly string[];
   readonly links: readonly string[];
+  /**
+   * The gateway priority the sandbox ranks this endpoint by (gateway-endpoint.ts): the request's
+   * `gw-priority` on profiles whose daemon knows the field (28.0+), else 0.
+   */
+  readonly gwPriority: number;
   /** Is this endpoint the sandbox's gateway (default route, published ports)? */
   readonly gatewayEp: boolean;
   readonly bindings: readonly PortBinding[];

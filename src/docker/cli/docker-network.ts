@@ -20,6 +20,26 @@ const CREATE = {
   ipv6: { kind: 'bool' },
 } as const;
 
+/**
+ * `network connect --gw-priority N`: a pflag IntVar, strconv.ParseInt(s, 0, 64) — a sign, then
+ * decimal, 0x/0o/0b or leading-0 octal digits (Go's `_` digit separators are not modelled: refused);
+ * the error names the flag and the parse failure.
+ */
+function gwPriorityFlag(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const bad = (why: string) =>
+    new CliError(
+      `invalid argument "${v}" for "--gw-priority" flag: strconv.ParseInt: parsing "${v}": ${why}`,
+    );
+  const m = /^([+-]?)(0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)$/.exec(v);
+  if (m === null) throw bad('invalid syntax');
+  const digits = m[2]!;
+  const n = /^0[0-7]+$/.test(digits) ? BigInt(`0o${digits.slice(1)}`) : BigInt(digits);
+  const signed = m[1] === '-' ? -n : n;
+  if (signed > 9223372036854775807n || signed < -9223372036854775808n) throw bad('value out of range');
+  return Number(signed);
+}
+
 function created(seq: number): string {
   // A fixed epoch plus one second per state sequence number: deterministic and ordered.
   return new Date(Date.UTC(2025, 0, 1) + seq * 1000).toISOString().replace('.000Z', '.000000000Z');
@@ -131,17 +151,24 @@ export function dockerNetwork(e: DockerEngine, argv: readonly string[]): string 
     case 'connect': {
       const p = parseFlags(
         'network connect',
-        { ip: { kind: 'string' }, alias: { kind: 'list' }, link: { kind: 'list' } },
+        {
+          ip: { kind: 'string' },
+          alias: { kind: 'list' },
+          link: { kind: 'list' },
+          'gw-priority': { kind: 'string' },
+        },
         rest,
       );
       const [net, ctr] = p.args;
       if (net === undefined || ctr === undefined)
         throw new CliError('"docker network connect" requires exactly 2 arguments.');
       const ip = flagString(p, 'ip');
+      const prio = gwPriorityFlag(flagString(p, 'gw-priority'));
       e.networkConnect(net, ctr, {
         ...(ip !== undefined ? { ipv4: ip } : {}),
         aliases: flagList(p, 'alias'),
         links: flagList(p, 'link'),
+        ...(prio !== undefined ? { gwPriority: prio } : {}),
       });
       return '';
     }

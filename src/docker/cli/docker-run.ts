@@ -6,6 +6,7 @@ import type { DockerEngine } from '../engine.js';
 import { CliError } from '../errors.js';
 import type { NetworkRequest, PortRequest } from '../types.js';
 import { flagBool, flagList, flagString, parseFlags } from './args.js';
+import { type NetworkAttachment, parseNetworkOpt } from './network-opt.js';
 import { parseExpose, parsePublish } from './publish.js';
 
 export const RUN_FLAGS = {
@@ -58,6 +59,40 @@ export interface ImageLookup {
   get(name: string): ImageInfo | undefined;
 }
 
+/**
+ * docker/cli parseNetworkOpts: the first `--network` also takes `--ip`, `--network-alias` and
+ * `--link` (applyContainerOptions refuses them beside the per-network form); a network named twice
+ * is refused.
+ */
+function attachmentRequests(
+  attachments: readonly NetworkAttachment[],
+  ip: string | undefined,
+  aliases: readonly string[],
+  links: readonly string[],
+): NetworkRequest[] {
+  const seen = new Set<string>();
+  return attachments.map((a, i) => {
+    if (i === 0 && a.aliases.length > 0 && aliases.length > 0)
+      throw new CliError(
+        'docker: conflicting options: cannot specify both --network-alias and per-network alias',
+      );
+    if (i === 0 && a.ipv4 !== undefined && ip !== undefined)
+      throw new CliError(
+        'docker: conflicting options: cannot specify both --ip and per-network IPv4 address',
+      );
+    if (seen.has(a.target)) throw new CliError(`docker: network "${a.target}" is specified multiple times`);
+    seen.add(a.target);
+    const ipv4 = i === 0 ? (ip ?? a.ipv4) : a.ipv4;
+    return {
+      network: a.target,
+      ...(ipv4 !== undefined ? { ipv4 } : {}),
+      aliases: i === 0 && aliases.length > 0 ? aliases : a.aliases,
+      links: i === 0 ? links : [],
+      ...(a.gwPriority !== undefined ? { gwPriority: a.gwPriority } : {}),
+    };
+  });
+}
+
 export function dockerRun(
   e: DockerEngine,
   cmd: 'run' | 'create',
@@ -68,7 +103,8 @@ export function dockerRun(
   const image = p.args[0];
   if (image === undefined)
     throw new CliError(`"docker ${cmd}" requires at least 1 argument.\nSee 'docker ${cmd} --help'.`);
-  const nets = [...flagList(p, 'network'), ...flagList(p, 'net')];
+  const attachments = [...flagList(p, 'network'), ...flagList(p, 'net')].map(parseNetworkOpt);
+  const nets = attachments.map((a) => a.target);
   const mode = nets[0] ?? 'bridge';
   const ports: PortRequest[] = [];
   for (const spec of flagList(p, 'publish')) ports.push(...parsePublish(spec));
@@ -91,11 +127,7 @@ export function dockerRun(
       : []
     : nets.length === 0
       ? [{ network: 'bridge', ...(ip !== undefined ? { ipv4: ip } : {}), aliases, links }]
-      : nets.map((n, i) =>
-          i === 0
-            ? { network: n, ...(ip !== undefined ? { ipv4: ip } : {}), aliases, links }
-            : { network: n, aliases: [], links: [] },
-        );
+      : attachmentRequests(attachments, ip, aliases, links);
   const ctr = e.containerCreate({
     ...(flagString(p, 'name') !== undefined ? { name: flagString(p, 'name')! } : {}),
     image,
