@@ -127,11 +127,18 @@ export function planCompose(doc: unknown, project: string): ComposePlan {
             `service "${service}" refers to undefined network ${key}: invalid compose project`,
           );
         const aliases = [service, ...(Array.isArray(o.aliases) ? o.aliases.map(String) : [])];
+        // gw_priority (compose spec, services.*.networks.*): the endpoint's gateway priority.
+        const prio = o.gw_priority;
+        if (prio !== undefined && !Number.isSafeInteger(prio))
+          throw new CliError(
+            `service "${service}" network ${key}: gw_priority must be an integer, got ${JSON.stringify(prio)}`,
+          );
         reqs.push({
           network: netName(key),
           ...(typeof o.ipv4_address === 'string' ? { ipv4: o.ipv4_address } : {}),
           aliases,
           links: [],
+          ...(typeof prio === 'number' ? { gwPriority: prio } : {}),
         });
       }
       networkMode = reqs[0]?.network ?? 'bridge';

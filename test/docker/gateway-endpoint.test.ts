@@ -3,10 +3,11 @@
 // getGatewayEndpoint, per profile; the default route and published ports move when a connect or
 // disconnect changes the winner. Cases from docs.docker.com "Networking overview — Connecting to
 // multiple networks" (gw-priority) and moby/libnetwork#1141 (internal networks).
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import '../../src/control/all.js';
 import { CommandError, runCommandLine } from '../../src/control/command.js';
-import { engineOf } from '../../src/docker/engine.js';
+import { engineOf, setWorldFileBase } from '../../src/docker/engine.js';
 import { World } from '../../src/net/world.js';
 
 function host(profile: 'current' | '28.0' | '27' = 'current') {
@@ -158,5 +159,35 @@ describe('--network long syntax and --gw-priority (docker/cli opts/network.go, n
     const e = h.engine();
     const ep = e.endpointsOf(e.container('c'))[0]!;
     expect([ep.ip, ep.aliases]).toEqual(['10.4.0.50', ['web']]);
+  });
+});
+
+describe('gw-priority beyond docker run', () => {
+  test('docker inspect shows GwPriority on 28.0+ and has no such field on 27', () => {
+    for (const [prof, want] of [
+      ['current', 3],
+      ['28.0', 3],
+      ['27', undefined],
+    ] as const) {
+      const h = host(prof);
+      h.run('docker network create a');
+      h.run('docker run -d --name c --network name=a,gw-priority=3 img');
+      const [ins] = JSON.parse(h.run('docker inspect c')) as {
+        NetworkSettings: { Networks: Record<string, Record<string, unknown>> };
+      }[];
+      expect(ins!.NetworkSettings.Networks.a!.GwPriority).toBe(want);
+    }
+  });
+
+  test('compose gw_priority makes a network that sorts later the default gateway', () => {
+    const world = new World({ seed: 1 });
+    const ns = world.addNamespace('host');
+    setWorldFileBase(world, join(import.meta.dirname, '../fixtures/docker/compose'));
+    const run = (l: string) => runCommandLine({ world, ns }, l).stdout;
+    run('docker compose -f gwprio/compose.yaml up -d');
+    const routes = run('docker exec gwprio-app-1 ip route')
+      .split('\n')
+      .filter((l) => l.startsWith('default'));
+    expect(routes.map((l) => l.trim())).toEqual(['default via 10.21.0.1 dev eth1']);
   });
 });

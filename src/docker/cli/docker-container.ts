@@ -5,6 +5,7 @@ import { valuesOf } from '../buckets.js';
 import { containerFile } from '../container-files.js';
 import type { DockerEngine } from '../engine.js';
 import { CliError, DaemonError } from '../errors.js';
+import { profile } from '../profiles.js';
 import type { ContainerState } from '../types.js';
 import { flagBool, parseFlags } from './args.js';
 import { humanDuration, table } from './table.js';
@@ -115,6 +116,8 @@ export function inspectContainer(e: DockerEngine, c: ContainerState): unknown {
       Links: r.links.length > 0 ? r.links : null,
       Aliases: r.aliases.length > 0 ? r.aliases : null,
       MacAddress: ep?.mac ?? '',
+      // EndpointSettings.GwPriority exists from API 1.48 (moby 28.0); v27.5.1 has no such field.
+      ...(profile(e.state.config.profile).gwPriority ? { GwPriority: r.gwPriority ?? 0 } : {}),
       NetworkID: n?.id ?? '',
       EndpointID: ep?.id ?? '',
       Gateway: ep?.gateway ?? '',
