@@ -72,6 +72,15 @@ export class Simulator {
   private running = false;
   private dispatched = 0;
   private readonly eventBudget: number;
+  // The "now lane": events posted with zero delay (a frame crossing a veth or bridge hop), in a FIFO
+  // ring instead of the queue. They all fall at `clock`, so FIFO is their (time, insertion) order; the
+  // queue's events at the same instant were all scheduled before them (an `at`/`after` at `clock`
+  // first moves the lane into the queue, `flushLane`), so the loop dispatches those first, then the
+  // lane, then later times. A burst of frames at one instant thus costs O(1) per event instead of a
+  // heap sift whose every comparison ties on time. laneRow[3i] = kind, [3i+1] = target, [3i+2] = arg.
+  private laneRow = new Int32Array(3 * 256);
+  private laneHead = 0;
+  private laneLen = 0;
 
   constructor(options: SimulatorOptions = {}) {
     this.rng = Rng.fromSeed(options.seed ?? 1);
@@ -126,6 +135,7 @@ export class Simulator {
     if (!(kind >= 0 && kind < this.handlers.length) || (target | 0) !== target || (arg | 0) !== arg) {
       this.badEvent(kind, target, arg);
     }
+    if (this.laneLen !== 0 && timeNs === this.clock) this.flushLane();
     const q = this.queue;
     q.t = timeNs;
     return q.pushT(kind, target, arg);
@@ -138,6 +148,7 @@ export class Simulator {
     if (!(kind >= 0 && kind < this.handlers.length) || (target | 0) !== target || (arg | 0) !== arg) {
       this.badEvent(kind, target, arg);
     }
+    if (this.laneLen !== 0 && delayNs === 0) this.flushLane();
     const q = this.queue;
     q.t = t;
     return q.pushT(kind, target, arg);
@@ -153,9 +164,80 @@ export class Simulator {
     if (!(kind >= 0 && kind < this.handlers.length) || (target | 0) !== target || (arg | 0) !== arg) {
       this.badEvent(kind, target, arg);
     }
+    if (delayNs === 0) {
+      this.lanePush(kind, target, arg);
+      return;
+    }
     const q = this.queue;
     q.t = t;
     q.postT(kind, target, arg);
+  }
+
+  private lanePush(kind: number, target: number, arg: number): void {
+    if (this.laneLen === this.laneRow.length / 3) this.growLane(this.laneLen);
+    const row = this.laneRow;
+    const i = 3 * ((this.laneHead + this.laneLen) & (row.length / 3 - 1));
+    row[i] = kind;
+    row[i + 1] = target;
+    row[i + 2] = arg;
+    this.laneLen++;
+  }
+
+  private growLane(cap: number): void {
+    const next = new Int32Array(6 * cap);
+    for (let k = 0; k < this.laneLen; k++) {
+      const i = 3 * ((this.laneHead + k) & (cap - 1));
+      next.set(this.laneRow.subarray(i, i + 3), 3 * k);
+    }
+    this.laneRow = next;
+    this.laneHead = 0;
+  }
+
+  /** Pops the lane's oldest event into `rec` (the lane is not empty). */
+  private lanePop(rec: EventRecord): void {
+    const row = this.laneRow;
+    const i = 3 * this.laneHead;
+    rec.time = this.clock;
+    rec.kind = row[i]!;
+    rec.target = row[i + 1]!;
+    rec.arg = row[i + 2]!;
+    rec.id = -1;
+    this.laneHead = (this.laneHead + 1) & (row.length / 3 - 1);
+    this.laneLen--;
+  }
+
+  /**
+   * Moves the lane into the queue, in order, before an `at`/`after` at the current instant: the queue
+   * then orders everything at this instant by insertion, as if the lane had never existed.
+   */
+  private flushLane(): void {
+    const q = this.queue;
+    const row = this.laneRow;
+    const mask = row.length / 3 - 1;
+    while (this.laneLen > 0) {
+      const i = 3 * this.laneHead;
+      q.t = this.clock;
+      q.postT(row[i]!, row[i + 1]!, row[i + 2]!);
+      this.laneHead = (this.laneHead + 1) & mask;
+      this.laneLen--;
+    }
+  }
+
+  /**
+   * The next event due at or before the loop's horizon into `rec`: the queue's events at the current
+   * instant (older), then the lane, then the queue up to its horizon. False when none is due.
+   */
+  private popNext(rec: EventRecord, until: number): boolean {
+    const q = this.queue;
+    if (this.laneLen === 0) return q.popDueInto(rec);
+    if (q.size !== 0) {
+      q.horizon = this.clock;
+      const got = q.popDueInto(rec);
+      q.horizon = until;
+      if (got) return true;
+    }
+    this.lanePop(rec);
+    return true;
   }
 
   /** Cancels a scheduled event; false when it already ran or was cancelled. */
@@ -214,7 +296,7 @@ export class Simulator {
       for (;;) {
         if (this.stopRequested) return 'stopped';
         if (n >= limit) return 'budget';
-        if (!q.popDueInto(rec)) {
+        if (!this.popNext(rec, until)) {
           // Running "until T" leaves the clock at T even when the queue ran dry first, so that
           // timeline steps and reports read the time the caller asked for.
           if (q.size === 0) {
@@ -245,7 +327,7 @@ export class Simulator {
       for (;;) {
         if (this.stopRequested) return 'stopped';
         if (n >= limit) return 'budget';
-        if (!q.popDueInto(rec)) {
+        if (!this.popNext(rec, until)) {
           // Running "until T" leaves the clock at T even when the queue ran dry first, so that
           // timeline steps and reports read the time the caller asked for.
           if (q.size === 0) {
