@@ -18,8 +18,12 @@ import { Dir, IPPROTO_ICMP, IPPROTO_TCP, Ips, type TupleScratch, tupleHash } fro
 
 const EMPTY = -1;
 const TOMB = -2;
-/** Rows and index slots at creation; both double as needed. */
-const INITIAL_ROWS = 256;
+/**
+ * Rows and index slots at creation; both double as needed. Small: every namespace that uses conntrack
+ * gets a table — each Docker sandbox on a user-defined network does (the embedded DNS's nat rules) —
+ * and ~38 columns × 256 rows cost ~40 KB of typed arrays per container holding a handful of entries.
+ */
+const INITIAL_ROWS = 16;
 
 /**
  * Where the per-protocol trackers read the time (the Simulator). They take the clock, not `now`: a
