@@ -194,8 +194,11 @@ export function ipv4OptionsErrorPointer(u8: Uint8Array, off: number): number {
  * Reusable view of an IPv4 header. Setters write the field only; call `fillChecksum()` afterwards, or
  * use `decrementTtl`/`rewriteSrc`/`rewriteDst`, which patch the checksum incrementally (RFC 1624).
  */
+/** Bytes of a view not yet pointed anywhere (shared: a view per namespace's stack, never written). */
+const NO_BYTES = new Uint8Array(0);
+
 export class Ipv4View {
-  u8: Uint8Array = new Uint8Array(0);
+  u8: Uint8Array = NO_BYTES;
   off = 0;
 
   reset(u8: Uint8Array, off: number): this {

@@ -107,8 +107,12 @@ export class BridgePort implements RxHandler {
   userState: PortState = PortState.Forwarding;
   priority = 32;
   cost: number;
+  private shownMap: Map<string, number> | null = null;
   /** Options stored for display only (`guard`, `root_block`, `fastleave`, `proxy_arp`, …). */
-  readonly shown = new Map<string, number>();
+  get shown(): Map<string, number> {
+    if (this.shownMap === null) this.shownMap = new Map();
+    return this.shownMap;
+  }
   /** The port's address as the FDB knows it (to find the old local entry on NETDEV_CHANGEADDR). */
   macHi: number;
   macLo: number;

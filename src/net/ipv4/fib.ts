@@ -129,10 +129,13 @@ function mask(plen: number): number {
   return plen === 0 ? 0 : (0xffffffff << (32 - plen)) >>> 0;
 }
 
-/** An open-addressing hash from u32 key to route id, with backward-shift deletion. */
+/**
+ * An open-addressing hash from u32 key to route id, with backward-shift deletion. Keys (as int32) and
+ * values share one array, slots[2i] / slots[2i + 1]: a namespace has three or four of these hashes,
+ * and each typed array costs ~200 bytes before its first element.
+ */
 class PrefixHash {
-  keys = new Uint32Array(8);
-  vals = new Int32Array(8).fill(EMPTY);
+  private slots = new Int32Array(16).fill(EMPTY);
   count = 0;
   private shift = 29;
 
@@ -142,33 +145,34 @@ class PrefixHash {
 
   /** `key` as u32 or int32 (lookups pass int32, which V8 never boxes). */
   get(key: number): number {
-    const vals = this.vals;
-    const keys = this.keys;
-    const m = vals.length - 1;
-    const k = key >>> 0;
+    const s = this.slots;
+    const m = (s.length >> 1) - 1;
+    const k = key | 0;
     let i = Math.imul(key, 0x9e3779b1) >>> this.shift;
     for (;;) {
-      const v = vals[i]!;
+      const v = s[2 * i + 1]!;
       if (v === EMPTY) return EMPTY;
-      if (keys[i] === k) return v;
+      if (s[2 * i] === k) return v;
       i = (i + 1) & m;
     }
   }
 
   set(key: number, val: number): void {
-    if ((this.count + 1) * 2 > this.vals.length) this.grow();
-    const m = this.vals.length - 1;
+    if ((this.count + 1) * 2 > this.slots.length >> 1) this.grow();
+    const s = this.slots;
+    const m = (s.length >> 1) - 1;
+    const k = key | 0;
     let i = this.slot(key);
     for (;;) {
-      const v = this.vals[i]!;
+      const v = s[2 * i + 1]!;
       if (v === EMPTY) {
-        this.keys[i] = key;
-        this.vals[i] = val;
+        s[2 * i] = k;
+        s[2 * i + 1] = val;
         this.count++;
         return;
       }
-      if (this.keys[i] === key) {
-        this.vals[i] = val;
+      if (s[2 * i] === k) {
+        s[2 * i + 1] = val;
         return;
       }
       i = (i + 1) & m;
@@ -176,39 +180,39 @@ class PrefixHash {
   }
 
   delete(key: number): void {
-    const m = this.vals.length - 1;
+    const s = this.slots;
+    const m = (s.length >> 1) - 1;
+    const k = key | 0;
     let i = this.slot(key);
     for (;;) {
-      const v = this.vals[i]!;
+      const v = s[2 * i + 1]!;
       if (v === EMPTY) return;
-      if (this.keys[i] === key) break;
+      if (s[2 * i] === k) break;
       i = (i + 1) & m;
     }
     // Backward-shift deletion (Knuth 6.4 algorithm R): keep every probe chain unbroken.
     let j = i;
     for (;;) {
       j = (j + 1) & m;
-      if (this.vals[j] === EMPTY) break;
-      const home = this.slot(this.keys[j]!);
+      if (s[2 * j + 1] === EMPTY) break;
+      const home = this.slot(s[2 * j]!);
       // Move j into the hole i when its home is not cyclically in (i, j].
       if (i <= j ? home <= i || home > j : home <= i && home > j) {
-        this.keys[i] = this.keys[j]!;
-        this.vals[i] = this.vals[j]!;
+        s[2 * i] = s[2 * j]!;
+        s[2 * i + 1] = s[2 * j + 1]!;
         i = j;
       }
     }
-    this.vals[i] = EMPTY;
+    s[2 * i + 1] = EMPTY;
     this.count--;
   }
 
   private grow(): void {
-    const oldK = this.keys;
-    const oldV = this.vals;
-    this.keys = new Uint32Array(oldK.length * 2);
-    this.vals = new Int32Array(oldV.length * 2).fill(EMPTY);
+    const old = this.slots;
+    this.slots = new Int32Array(old.length * 2).fill(EMPTY);
     this.shift--;
     this.count = 0;
-    for (let i = 0; i < oldV.length; i++) if (oldV[i] !== EMPTY) this.set(oldK[i]!, oldV[i]!);
+    for (let i = 0; i < old.length; i += 2) if (old[i + 1] !== EMPTY) this.set(old[i]!, old[i + 1]!);
   }
 }
 
