@@ -33,7 +33,8 @@ export function parseNetworkOpt(value: string): NetworkAttachment {
   const aliases: string[] = [];
   let ipv4: string | undefined;
   let gwPriority: number | undefined;
-  // encoding/csv with default settings; quoted fields are not used by these keys.
+  // docker/cli reads the fields with encoding/csv; quoted fields (a comma inside a value) are not
+  // modelled: the value is split at every comma.
   for (const field of value.split(',')) {
     const lower = field.toLowerCase();
     const eq = lower.indexOf('=');
