@@ -58,7 +58,7 @@ import {
 import { IptModel } from './ipt-model.js';
 import { Firewaller } from './iptables-plan.js';
 import { allocatePort, type PortDraft, parsePortRange, releasePort } from './port-mapper.js';
-import { profile } from './profiles.js';
+import { type Profile, profile } from './profiles.js';
 import { parseResolvConf } from './resolv-conf.js';
 import type {
   ContainerState,
@@ -144,18 +144,18 @@ export interface ContainerCreateOptions {
 const PREDEFINED = new Set(['bridge', 'host', 'none']);
 
 /** Can an endpoint on `n` be its sandbox's gateway endpoint (the driver decides; default: not internal)? */
-function offersGateway(n: NetworkState): boolean {
+function offersGateway(n: NetworkState, prof: Profile): boolean {
   const d = driver(n.driver);
-  return d?.providesGateway !== undefined ? d.providesGateway(n) : !n.internal;
+  return d?.providesGateway !== undefined ? d.providesGateway(n, prof) : !n.internal;
 }
 
 /** How the sandbox ranks an endpoint on `n` when it picks its gateway endpoint (gateway-endpoint.ts). */
-function gatewayCandidate(n: NetworkState, ep: EndpointState): GatewayCandidate {
+function gatewayCandidate(n: NetworkState, ep: EndpointState, prof: Profile): GatewayCandidate {
   return {
     networkName: n.name,
     internal: n.internal,
     // getGatewayEndpoint skips null and host networks.
-    hasGateway: n.driver !== 'null' && n.driver !== 'host' && offersGateway(n),
+    hasGateway: n.driver !== 'null' && n.driver !== 'host' && offersGateway(n, prof),
     priority: ep.gwPriority,
   };
 }
@@ -1047,8 +1047,9 @@ export class DockerEngine {
    */
   private electGateway(d: StateDraft, ctr: ContainerState, eph: [number, number]): void {
     const eps = getIn(d.containers, ctr.id)!.endpoints.map((id) => getIn(d.endpoints, id)!);
+    const prof = profile(this.state.config.profile);
     const best = selectGatewayEndpoint(
-      eps.map((ep) => ({ ep, ...gatewayCandidate(this.state.networks[ep.networkId]!, ep) })),
+      eps.map((ep) => ({ ep, ...gatewayCandidate(this.state.networks[ep.networkId]!, ep, prof) })),
     )?.ep;
     const cur = eps.find((ep) => ep.gatewayEp);
     if (best === cur) return;

@@ -9,6 +9,7 @@ import '../../src/control/all.js';
 import { CommandError, runCommandLine } from '../../src/control/command.js';
 import { engineOf, setWorldFileBase } from '../../src/docker/engine.js';
 import { World } from '../../src/net/world.js';
+import { dockerHost } from './macvlan-helpers.js';
 
 function host(profile: 'current' | '28.0' | '27' = 'current') {
   const world = new World({ seed: 1 });
@@ -189,5 +190,39 @@ describe('gw-priority beyond docker run', () => {
       .split('\n')
       .filter((l) => l.startsWith('default'));
     expect(routes.map((l) => l.trim())).toEqual(['default via 10.21.0.1 dev eth1']);
+  });
+});
+
+describe('ipvlan l3 endpoints and the gateway', () => {
+  test('current: an l3 endpoint is a gateway candidate; its `default dev` route gives way to a better-ranked bridge and comes back', () => {
+    const h = dockerHost(1);
+    h.run('docker network create -d ipvlan --subnet 10.1.0.0/24 -o parent=eth0 -o ipvlan_mode=l3 l3net');
+    h.run('docker network create --subnet 10.2.0.0/24 br');
+    h.run('docker run -d --name c --network l3net img');
+    const defaults = () =>
+      h
+        .run('docker exec c ip route')
+        .split('\n')
+        .filter((l) => l.startsWith('default'))
+        .map((l) => l.trim());
+    expect(defaults()).toEqual(['default dev eth0 scope link']);
+    h.run('docker network connect br c');
+    expect(defaults()).toEqual(['default via 10.2.0.1 dev eth1']);
+    expect(h.engine().log.map((x) => x.argv.join(' '))).toContain('ip route del default dev eth0');
+    h.run('docker network disconnect br c');
+    expect(defaults()).toEqual(['default dev eth0 scope link']);
+  });
+
+  test('27: the l3 route comes with the interface and the endpoint is never the gateway endpoint, so a bridge gateway collides with it', () => {
+    const h = dockerHost(1, '--netsim-profile 27');
+    h.run('docker network create -d ipvlan --subnet 10.1.0.0/24 -o parent=eth0 -o ipvlan_mode=l3 l3net');
+    h.run('docker network create --subnet 10.2.0.0/24 br');
+    h.run('docker run -d --name c --network l3net img');
+    expect(h.run('docker exec c ip route')).toContain('default dev eth0 scope link');
+    const e = h.engine();
+    expect(e.endpointsOf(e.container('c')).map((ep) => ep.gatewayEp)).toEqual([false]);
+    // v27 SetGateway adds `default via` beside the interface's `default dev` route: the kernel
+    // refuses the second default route (EEXIST); Docker's wording of that failure is not modelled.
+    expect(h.fail('docker network connect br c')).toContain('File exists');
   });
 });

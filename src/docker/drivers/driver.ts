@@ -56,7 +56,7 @@ export interface NetworkDriver {
    * Can an endpoint on `n` be its sandbox's gateway endpoint (libnetwork hasGatewayOrDefaultRoute)?
    * Absent: when the network is not `--internal`.
    */
-  providesGateway?(n: NetworkState): boolean;
+  providesGateway?(n: NetworkState, profile: Profile): boolean;
   /** The `ip route add default …` a gateway endpoint gets, or null. Absent: `via` the gateway. */
   defaultRoute?(n: NetworkState, ep: EndpointState): string[] | null;
 }

@@ -8,7 +8,9 @@
 //   master allocates no gateway unless `--gateway` is given, PR 50929); l3/l3s a connected default
 //   route `default dev ethN` (AddStaticRoute 0.0.0.0/0, types.CONNECTED) — the parent namespace
 //   routes what the child sends. Internal networks (`--internal`, or no `-o parent`) get no default
-//   route.
+//   route. Profile 27 (v27.5.1): the l3/l3s default route is an interface route that osl
+//   setInterfaceRoutes installs with the interface, whichever endpoint is the gateway; the endpoint
+//   sets no gateway address, so getGatewayEndpoint (which wants one) never picks it.
 // - MAC: none of its own (inspect shows an empty MacAddress; the child has the parent's).
 // - No iptables rules, no port mapping, no sysctls.
 
@@ -37,7 +39,17 @@ export const ipvlanDriver: NetworkDriver = {
   },
 
   join(c, n, ep, ctr) {
-    joinStacked(c, 'ipvlan', n, ep, ctr, ['mode', ipvlanMode(n), ipvlanFlag(n)], defaultRoute(n, ep));
+    const l3RouteWithInterface = c.profile.id === '27' && ipvlanMode(n) !== 'l2';
+    joinStacked(
+      c,
+      'ipvlan',
+      n,
+      ep,
+      ctr,
+      ['mode', ipvlanMode(n), ipvlanFlag(n)],
+      defaultRoute(n, ep),
+      l3RouteWithInterface,
+    );
   },
 
   leave(c, _n, ep, ctr) {
@@ -46,7 +58,7 @@ export const ipvlanDriver: NetworkDriver = {
 
   externalConnectivity() {},
 
-  providesGateway: (n) => !driverInternal(n),
+  providesGateway: (n, prof) => !driverInternal(n) && !(prof.id === '27' && ipvlanMode(n) !== 'l2'),
 
   defaultRoute,
 };

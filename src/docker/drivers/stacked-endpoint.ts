@@ -34,6 +34,8 @@ export function joinStacked(
   ctr: ContainerState,
   typeArgs: readonly string[],
   route: readonly string[] | null,
+  /** Install `route` even when the endpoint is not the gateway (ipvlan l3 on profile 27). */
+  routeWithInterface = false,
 ): void {
   const parent = parentOf(n);
   if (!c.hostLinkExists(parent))
@@ -52,7 +54,7 @@ export function joinStacked(
   if (ep.ip !== '')
     c.sandbox(ctr.nsName, ['ip', 'addr', 'add', `${ep.ip}/${ep.prefixLen}`, 'brd', '+', 'dev', ep.ifName]);
   c.sandbox(ctr.nsName, ['ip', 'link', 'set', ep.ifName, 'up']);
-  if (ep.gatewayEp && route !== null) c.sandbox(ctr.nsName, route);
+  if ((ep.gatewayEp || routeWithInterface) && route !== null) c.sandbox(ctr.nsName, route);
 }
 
 export function leaveStacked(c: CompileContext, ep: EndpointState, ctr: ContainerState): void {
