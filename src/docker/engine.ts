@@ -23,6 +23,7 @@ import type { World } from '../net/world.js';
 import { type Cidr, tryParseCidr } from '../wire/ipv4-address.js';
 import {
   bridgeName,
+  gatewayMode,
   OPT_BRIDGE_NAME,
   OPT_DEFAULT_BRIDGE,
   OPT_HOST_BINDING,
@@ -60,6 +61,7 @@ import { Firewaller } from './iptables-plan.js';
 import { allocatePort, type PortDraft, parsePortRange, releasePort } from './port-mapper.js';
 import { type Profile, profile } from './profiles.js';
 import { parseResolvConf } from './resolv-conf.js';
+import { routedBinding, routedRequestErrors } from './routed-ports.js';
 import type {
   ContainerState,
   DaemonConfig,
@@ -191,6 +193,13 @@ export class DockerEngine {
    */
   hostResolvConf: string | null = null;
   private fw: Firewaller | null = null;
+  /**
+   * The firewaller (null with `--iptables=false`). Conformance tests feed it moby's unit-test port
+   * bindings directly, as moby's own firewaller tests do.
+   */
+  get firewaller(): Firewaller | null {
+    return this.fw;
+  }
   private readonly rng: Rng;
 
   constructor(
@@ -1091,6 +1100,17 @@ export class DockerEngine {
           reqs.push({ proto: pr, containerPort: port, hostIp: '', hostPortStart: 0, hostPortEnd: 0 });
       }
     }
+    const failed = (why: string) =>
+      new DaemonError(
+        `driver failed programming external connectivity on endpoint ${ctr.name} (${ep.id}): ${why}`,
+      );
+    if (gatewayMode(n) === 'routed') {
+      // NAT disabled: no host port is allocated, only the container port is opened (routed-ports.ts).
+      const prof = this.state.config.profile;
+      const errs = routedRequestErrors(prof, reqs);
+      if (errs !== null) throw failed(errs);
+      return reqs.map((r) => routedBinding(prof, r, dfltIp, ep.ip));
+    }
     const out: PortBinding[] = [];
     for (const r of reqs) {
       const hostIp = r.hostIp === '' ? dfltIp : r.hostIp;
@@ -1098,9 +1118,7 @@ export class DockerEngine {
       try {
         hostPort = allocatePort(ports, hostIp, r.proto, r.hostPortStart, r.hostPortEnd, eph);
       } catch (e) {
-        throw new DaemonError(
-          `driver failed programming external connectivity on endpoint ${ctr.name} (${ep.id}): ${(e as Error).message}`,
-        );
+        throw failed((e as Error).message);
       }
       out.push({ proto: r.proto, containerIp: ep.ip, containerPort: r.containerPort, hostIp, hostPort });
     }

@@ -110,7 +110,8 @@ COMMIT
   test('docker ps, port, network ls', () => {
     const h = host();
     h.run('docker run -d --name web -p 127.0.0.1:8080:80 -p 5353:53/udp --expose 9000 nginx');
-    expect(h.run('docker port web')).toBe('80/tcp -> 127.0.0.1:8080\n53/udp -> 0.0.0.0:5353\n');
+    // docker/cli port.go sorts the lines (sortorder.NaturalLess).
+    expect(h.run('docker port web')).toBe('53/udp -> 0.0.0.0:5353\n80/tcp -> 127.0.0.1:8080\n');
     expect(h.run('docker port web 80')).toBe('127.0.0.1:8080\n');
     const ps = h.run('docker ps').split('\n');
     expect(ps[0]).toBe(

@@ -10,10 +10,23 @@ import type { ContainerState } from '../types.js';
 import { flagBool, parseFlags } from './args.js';
 import { humanDuration, table } from './table.js';
 
+/**
+ * daemon/network.go getEndpointPortMapInfo: a binding without a host port (routed mode,
+ * routed-ports.ts) is listed with HostPort "".
+ */
+function hostPortText(hostPort: number): string {
+  return hostPort > 0 ? `${hostPort}` : '';
+}
+
 function portsColumn(e: DockerEngine, c: ContainerState): string {
   const parts: string[] = [];
   for (const ep of e.endpointsOf(c))
-    for (const b of ep.bindings) parts.push(`${b.hostIp}:${b.hostPort}->${b.containerPort}/${b.proto}`);
+    for (const b of ep.bindings) {
+      // The container list parses HostPort back: v27/v28.0 (nat.ParsePort) read "" as 0; moby master
+      // (daemon/container/view.go, network.ParsePortRange) rejects "" and leaves the binding out.
+      if (b.hostPort === 0 && e.state.config.profile === 'current') continue;
+      parts.push(`${b.hostIp}:${b.hostPort}->${b.containerPort}/${b.proto}`);
+    }
   if (c.running) {
     for (const x of c.exposed) {
       const [port, proto] = x.split('/');
@@ -60,21 +73,44 @@ export function dockerPs(e: DockerEngine, argv: readonly string[]): string {
   ]);
 }
 
+/** fvbommel/sortorder NaturalLess as a comparator: digit runs compare by value, the rest by bytes. */
+function naturalCompare(a: string, b: string): number {
+  const ta = a.match(/\d+|\D+/g) ?? [];
+  const tb = b.match(/\d+|\D+/g) ?? [];
+  for (let i = 0; i < Math.min(ta.length, tb.length); i++) {
+    const x = ta[i]!;
+    const y = tb[i]!;
+    if (x === y) continue;
+    if (/^\d/.test(x) && /^\d/.test(y)) {
+      const d = Number(x) - Number(y);
+      if (d !== 0) return d;
+      return x.length - y.length;
+    }
+    return x < y ? -1 : 1;
+  }
+  return ta.length - tb.length;
+}
+
 export function dockerPort(e: DockerEngine, argv: readonly string[]): string {
   const c = e.container(argv[0] ?? '');
-  let out = '';
+  const lines: string[] = [];
   const want = argv[1];
   for (const ep of e.endpointsOf(c))
     for (const b of ep.bindings) {
       const key = `${b.containerPort}/${b.proto}`;
       if (want !== undefined && want !== key && want !== `${b.containerPort}`) continue;
-      out += want !== undefined ? `${b.hostIp}:${b.hostPort}\n` : `${key} -> ${b.hostIp}:${b.hostPort}\n`;
+      // docker/cli port.go: net.JoinHostPort(HostIp, HostPort), lines in natural order.
+      const front = `${b.hostIp}:${hostPortText(b.hostPort)}`;
+      lines.push(want !== undefined ? front : `${key} -> ${front}`);
     }
-  if (want !== undefined && out === '')
+  if (want !== undefined && lines.length === 0)
     throw new DaemonError(
       `No public port '${want.includes('/') ? want : `${want}/tcp`}' published for ${c.name}`,
     );
-  return out;
+  return lines
+    .sort(naturalCompare)
+    .map((l) => `${l}\n`)
+    .join('');
 }
 
 export function dockerExec(e: DockerEngine, argv: readonly string[]): string {
@@ -135,7 +171,7 @@ export function inspectContainer(e: DockerEngine, c: ContainerState): unknown {
     for (const b of ep.bindings) {
       const key = `${b.containerPort}/${b.proto}`;
       const list = (ports[key] ?? []) as unknown[];
-      list.push({ HostIp: b.hostIp, HostPort: `${b.hostPort}` });
+      list.push({ HostIp: b.hostIp, HostPort: hostPortText(b.hostPort) });
       ports[key] = list;
     }
   return {

@@ -229,21 +229,15 @@ export const bridgeDriver: NetworkDriver = {
 
   externalConnectivity(c, n, ep, _ctr, on) {
     const fwn = fwNetwork(n);
-    // gateway_mode_ipv4=routed disables NAT for the network's bindings: configurePortBindingIPv4
-    // binds 0.0.0.0 and bindHostPorts allocates no host port and starts no proxy, so only the
-    // container port is opened (v28.0.0 port_mapping_linux.go; moby master does the same, but the
-    // other profiles still map host ports here — their end-to-end golden test feeds moby's
-    // firewaller-level cases, which pass host port 8080 to a routed network).
-    const natDisabled = fwn.routed && c.profile.id === '28.0';
-    const binds = natDisabled
-      ? fwBindings(ep).map((b) => ({ ...b, hostIp: '0.0.0.0', hostPort: 0 }))
-      : fwBindings(ep);
-    const proxies = c.config.userlandProxy && !natDisabled;
+    // A binding with host port 0 comes from a routed network (gateway_mode_ipv4=routed: NAT is
+    // disabled, routed-ports.ts): no docker-proxy reserves a host port for it and the firewaller
+    // installs no DNAT, only the container port's ACCEPT.
+    const proxied = c.config.userlandProxy ? ep.bindings.filter((b) => b.hostPort !== 0) : [];
     // mapPorts starts a docker-proxy per binding before the per-port iptables rules are set;
     // releasePorts stops them after the rules are gone (port_mapping_linux.go).
-    if (on && proxies) for (const b of ep.bindings) c.proxy(b, true);
-    if (c.fw !== null && binds.length > 0) c.fw.ports(fwn, binds, on);
-    if (!on && proxies) for (const b of ep.bindings) c.proxy(b, false);
+    if (on) for (const b of proxied) c.proxy(b, true);
+    if (c.fw !== null && ep.bindings.length > 0) c.fw.ports(fwn, fwBindings(ep), on);
+    if (!on) for (const b of proxied) c.proxy(b, false);
     if (on) clearConntrack(c, ep);
   },
 };
