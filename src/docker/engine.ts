@@ -24,8 +24,10 @@ import { type Cidr, tryParseCidr } from '../wire/ipv4-address.js';
 import {
   bridgeName,
   gatewayMode,
+  knownGatewayModes,
   OPT_BRIDGE_NAME,
   OPT_DEFAULT_BRIDGE,
+  OPT_GW_MODE,
   OPT_HOST_BINDING,
   OPT_ICC,
   OPT_MASQ,
@@ -706,9 +708,10 @@ export class DockerEngine {
     ) {
       throw new DaemonError(`cannot create network (${brName}): networks have same bridge name`);
     }
-    const gwm = drv === 'bridge' ? options['com.docker.network.bridge.gateway_mode_ipv4'] : undefined;
-    if (gwm !== undefined && !['nat', 'nat-unprotected', 'routed', 'isolated'].includes(gwm)) {
-      throw new DaemonError(`unknown gateway mode ${gwm}`);
+    const gwm = drv === 'bridge' ? options[OPT_GW_MODE] : undefined;
+    if (gwm !== undefined && !knownGatewayModes(this.state.config.profile).includes(gwm)) {
+      // networkConfiguration.fromLabels: parseErr around newGwMode's error.
+      throw new DaemonError(`failed to parse ${OPT_GW_MODE} value: ${gwm} (unknown gateway mode ${gwm})`);
     }
     if (gwm === 'isolated' && o.internal !== true) {
       throw new DaemonError("gateway mode 'isolated' can only be used for an internal network");

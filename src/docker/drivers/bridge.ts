@@ -23,6 +23,7 @@
 
 import { getIn, valuesOf } from '../buckets.js';
 import type { FwNetwork, FwPortBinding } from '../iptables-plan.js';
+import type { ProfileId } from '../profiles.js';
 import type { ContainerState, EndpointState, NetworkState } from '../types.js';
 import { type CompileContext, type NetworkDriver, registerDriver } from './driver.js';
 
@@ -53,6 +54,14 @@ export function networkMtu(c: CompileContext, n: NetworkState): number {
 
 export function gatewayMode(n: NetworkState): string {
   return n.options[OPT_GW_MODE] ?? 'nat';
+}
+
+/**
+ * The gateway modes the profile's bridge driver accepts (newGwMode): v27.5.1 knows `nat` and
+ * `routed` only; `nat-unprotected` and `isolated` arrive with v28.0.0.
+ */
+export function knownGatewayModes(p: ProfileId): readonly string[] {
+  return p === '27' ? ['nat', 'routed'] : ['nat', 'nat-unprotected', 'routed', 'isolated'];
 }
 
 export function fwNetwork(n: NetworkState): FwNetwork {
