@@ -6,7 +6,8 @@
 //
 // `serve` entries are SERVER_KIND/PORT; the servers start in the container's namespace when the
 // container starts (src/docker/engine.ts `setWorldImages`). `expose` is the image's EXPOSE list for
-// `docker run -P`; without it, every served port is exposed (tcp for tcp-*, udp for udp-*).
+// `docker run -P`; without it, every served port is exposed (tcp for tcp-*, udp for udp-* and
+// dns-server).
 
 import { type Codec, INVALID, isPlainObject } from './codec.js';
 import { SERVER_KINDS } from './types.js';
@@ -88,6 +89,6 @@ export function exposedPorts(def: ImageDef): string[] {
   if (def.expose !== undefined) return def.expose.map((e) => (e.includes('/') ? e : `${e}/tcp`));
   return def.serve.map((s) => {
     const [kind, port] = s.split('/') as [string, string];
-    return `${port}/${kind.startsWith('udp') ? 'udp' : 'tcp'}`;
+    return `${port}/${kind.startsWith('udp') || kind === 'dns-server' ? 'udp' : 'tcp'}`;
   });
 }

@@ -106,3 +106,27 @@ expect:
     expect(o.checks.filter((c) => !c.ok)).toEqual([]);
   });
 });
+
+describe('dns-server in an image', () => {
+  it('is exposed as UDP (docker run -P publishes 53/udp)', async () => {
+    await loadPlugins();
+    const o = runScenario(
+      loadScenarioText(
+        `netsim: 1
+hosts: [host]
+images:
+  ns: { serve: [dns-server/53] }
+steps:
+  - in: host
+    run: docker run -d --name ns -P ns
+expect:
+  - in: host
+    run: docker port ns
+    output-equals: "53/udp -> 0.0.0.0:32768"
+`,
+        'expose.yaml',
+      ),
+    );
+    expect(o.checks.filter((c) => !c.ok)).toEqual([]);
+  });
+});

@@ -3,7 +3,8 @@
 // publications"):
 //   isolation   a container cannot open a port it does not publish on a container of a user-defined
 //               network it is not attached to, nor can an outside client (with a route to it); the
-//               same port on a shared network is reachable (so the check can fail)
+//               same port on a shared network is reachable (so the check can fail) unless that
+//               network has enable_icc=false
 //   published   every binding is reachable from an outside host at the host's address unless bound to
 //               127.0.0.1; the server sees the client's own address and the container's port
 //   NAT replies every outbound connection (all from the same source port, all at once, so MASQUERADE
@@ -18,6 +19,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { runCommandLine } from '../../src/control/command.js';
 import { getIn, valuesOf } from '../../src/docker/buckets.js';
+import { OPT_ICC } from '../../src/docker/drivers/bridge.js';
 import { engineOf } from '../../src/docker/engine.js';
 import type { EngineState } from '../../src/docker/types.js';
 import { loadScenarioText } from '../../src/scenario/load.js';
@@ -38,9 +40,14 @@ interface Pub {
 interface Case {
   readonly proxy: boolean;
   readonly profile: 'current' | '27';
-  readonly nets: readonly { readonly internal: boolean }[];
+  readonly nets: readonly { readonly internal: boolean; readonly icc?: boolean }[];
   /** Per container: its `--network`s at run (-1 = the default bridge) and its `-p`s. */
-  readonly ctrs: readonly { readonly nets: readonly number[]; readonly pubs: readonly Pub[] }[];
+  readonly ctrs: readonly {
+    readonly nets: readonly number[];
+    readonly pubs: readonly Pub[];
+    /** `--expose 80 -P`: port 80 on a host port from the ephemeral range. */
+    readonly publishAll?: boolean;
+  }[];
   readonly ops: readonly Op[];
 }
 
@@ -55,10 +62,16 @@ const caseArb: fc.Arbitrary<Case> = fc
   .record({
     proxy: fc.boolean(),
     profile: fc.constantFrom('current' as const, '27' as const),
-    nets: fc.array(fc.record({ internal: fc.constantFrom(false, false, false, true) }), {
-      minLength: 1,
-      maxLength: 3,
-    }),
+    nets: fc.array(
+      fc.record({
+        internal: fc.constantFrom(false, false, false, true),
+        icc: fc.constantFrom(true, true, false),
+      }),
+      {
+        minLength: 1,
+        maxLength: 3,
+      },
+    ),
     ctrCount: fc.integer({ min: 2, max: 4 }),
   })
   .chain(({ proxy, profile, nets, ctrCount }) => {
@@ -72,6 +85,7 @@ const caseArb: fc.Arbitrary<Case> = fc
         }),
         { maxLength: 2 },
       ),
+      publishAll: fc.constantFrom(false, false, false, true),
     });
     const c = fc.integer({ min: 0, max: ctrCount - 1 });
     const op: fc.Arbitrary<Op> = fc.oneof(
@@ -94,7 +108,8 @@ const caseArb: fc.Arbitrary<Case> = fc
 function commands(k: Case): string[] {
   const out = [`dockerd --userland-proxy=${k.proxy}${k.profile === '27' ? ' --netsim-profile 27' : ''}`];
   k.nets.forEach((n, i) => {
-    out.push(`docker network create${n.internal ? ' --internal' : ''} ${netName(i)}`);
+    const icc = n.icc === false ? ' -o com.docker.network.bridge.enable_icc=false' : '';
+    out.push(`docker network create${n.internal ? ' --internal' : ''}${icc} ${netName(i)}`);
   });
   const state = k.ctrs.map(() => ({ exists: false, running: false, nets: [] as number[] }));
   const run = (c: number) => {
@@ -106,7 +121,8 @@ function commands(k: Case): string[] {
         return `-p ${p.bind === '' ? '' : `${p.bind}:`}${hostPort(c, j)}:${port}`;
       })
       .join(' ');
-    out.push(`docker run -d --name c${c} ${nets} ${pubs} web`.replace(/ +/g, ' '));
+    const all = spec.publishAll === true ? '--expose 80 -P' : '';
+    out.push(`docker run -d --name c${c} ${nets} ${pubs} ${all} web`.replace(/ +/g, ' '));
     state[c] = { exists: true, running: true, nets: [...spec.nets] };
   };
   for (let c = 0; c < k.ctrs.length; c++) run(c);
@@ -145,7 +161,7 @@ function scenario(cmds: readonly string[], traffic: readonly string[]): string {
 seed: 1
 hosts: [host, outside]
 images:
-  web: { serve: [tcp-echo-peer/80, tcp-echo-peer/${PRIVATE_PORT}, udp-echo-peer/53] }
+  web: { serve: [tcp-echo-peer/80, tcp-echo-peer/${PRIVATE_PORT}, udp-echo-peer/53], expose: [80/tcp, 53/udp] }
 apps:
   - { in: outside, serve: tcp-echo-peer, port: 7000 }
 steps:
@@ -213,7 +229,9 @@ function probes(st: EngineState): Probe[] {
       if (a === b) continue;
       for (const [net, ip] of b.addrs) {
         const name = `iso-${a.name}-${b.name}-${net}`;
-        const shared = a.addrs.has(net);
+        // Reachable only on a shared network whose bridge allows inter-container traffic (icc).
+        const icc = Object.values(st.networks).find((n) => n.name === net)?.options[OPT_ICC] !== 'false';
+        const shared = a.addrs.has(net) && icc;
         ps.push({
           spec: `{ at: 1s, name: ${name}, from: ${a.name}, tcp: ${ip}:${PRIVATE_PORT}, payload: hi, timeout: 2s }`,
           check: (o) =>
@@ -399,7 +417,7 @@ describe('docker engine under generated command sequences', () => {
 
   it('isolation, published ports, NAT replies and unique addresses', async () => {
     // NETSIM_PROP_RUNS/NETSIM_PROP_SEED widen a local bug hunt; the suite runs the fixed seed.
-    const numRuns = Number(process.env.NETSIM_PROP_RUNS ?? 25);
+    const numRuns = Number(process.env.NETSIM_PROP_RUNS ?? 20);
     const seed = Number(process.env.NETSIM_PROP_SEED ?? 5);
     await fc.assert(fc.asyncProperty(caseArb, check), { numRuns, seed });
   }, 60_000);
