@@ -113,6 +113,9 @@ COMMIT
     // docker/cli port.go sorts the lines (sortorder.NaturalLess).
     expect(h.run('docker port web')).toBe('53/udp -> 0.0.0.0:5353\n80/tcp -> 127.0.0.1:8080\n');
     expect(h.run('docker port web 80')).toBe('127.0.0.1:8080\n');
+    expect(h.run('docker port web 53/udp')).toBe('0.0.0.0:5353\n');
+    // PRIVATE_PORT without a protocol is tcp (docker/cli port.go); the error is the client's own.
+    expect(() => h.run('docker port web 53')).toThrow(/^Error: No public port '53' published for web$/);
     const ps = h.run('docker ps').split('\n');
     expect(ps[0]).toBe(
       'CONTAINER ID   IMAGE     COMMAND   CREATED                  STATUS                  PORTS                                                    NAMES',

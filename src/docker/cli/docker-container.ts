@@ -95,18 +95,19 @@ export function dockerPort(e: DockerEngine, argv: readonly string[]): string {
   const c = e.container(argv[0] ?? '');
   const lines: string[] = [];
   const want = argv[1];
+  // docker/cli port.go: PRIVATE_PORT[/PROTO], tcp when the protocol is left out.
+  const wantKey = want === undefined ? undefined : `${want.split('/')[0]}/${want.split('/')[1] || 'tcp'}`;
   for (const ep of e.endpointsOf(c))
     for (const b of ep.bindings) {
       const key = `${b.containerPort}/${b.proto}`;
-      if (want !== undefined && want !== key && want !== `${b.containerPort}`) continue;
+      if (wantKey !== undefined && wantKey !== key) continue;
       // docker/cli port.go: net.JoinHostPort(HostIp, HostPort), lines in natural order.
       const front = `${b.hostIp}:${hostPortText(b.hostPort)}`;
       lines.push(want !== undefined ? front : `${key} -> ${front}`);
     }
+  // A client-side error that quotes the argument as given.
   if (want !== undefined && lines.length === 0)
-    throw new DaemonError(
-      `No public port '${want.includes('/') ? want : `${want}/tcp`}' published for ${c.name}`,
-    );
+    throw new CliError(`Error: No public port '${want}' published for ${c.name}`);
   return lines
     .sort(naturalCompare)
     .map((l) => `${l}\n`)
