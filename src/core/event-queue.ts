@@ -86,6 +86,10 @@ const SLOT_SPACE = 2 ** SLOT_BITS;
 const GEN_MASK = 2 ** 27 - 1;
 /** The year spans this many times the span of the events it is built from. */
 const YEAR_FACTOR = 2;
+/** The k-th earliest event that sets the bucket width (see frontWidth). */
+const FRONT_SAMPLE = 64;
+/** At most this many buckets per pending event; a longer year is cut and its tail left in the top. */
+const MAX_BUCKETS_PER_EVENT = 2;
 
 export class EventQueue {
   // Per-slot event rows, interleaved so one event touches two cache lines, not seven arrays:
@@ -129,6 +133,7 @@ export class EventQueue {
 
   // Top: events beyond the year.
   private top: Int32Array;
+  private scratch = new Float64Array(0); // frontWidth's copy of the top's times
   private topLen = 0;
   private topMin = Number.POSITIVE_INFINITY;
   private topMax = Number.NEGATIVE_INFINITY;
@@ -666,39 +671,116 @@ export class EventQueue {
       this.hLen = h;
       this.heapify();
       this.toHeapMode();
+      this.topLen = 0;
+      this.topMin = Number.POSITIVE_INFINITY;
+      this.topMax = Number.NEGATIVE_INFINITY;
     } else {
-      const nb = Math.ceil(this.count / this.bucketSize);
+      const spread = Math.ceil(this.count / this.bucketSize);
+      const span = this.topMax - this.topMin;
+      // Bucket width: `bucketSize` events at the density of the *front*, where the pops happen. With
+      // exponential delays the front is ~2·ln(N) times denser than the average over the span, so a width
+      // from the average alone (the year twice the span over N/bucketSize buckets) put ~100 events in
+      // the current bucket at N = 10^3 instead of 8. The average-based width stays an upper bound; all
+      // events at one instant get 1 ns buckets, so the year still ends and later events reach the top.
+      let width = span > 0 ? (span * YEAR_FACTOR) / spread : 1;
+      const front = this.frontWidth(n);
+      if (front > 0 && front < width) width = front;
+      // The year covers the span when that takes at most MAX_BUCKETS_PER_EVENT·N buckets; what lies
+      // beyond stays in the top for the next year.
+      const nb = Math.min(Math.floor(span / width) + 1, Math.max(spread, MAX_BUCKETS_PER_EVENT * this.count));
       if (this.heads.length < nb) this.heads = new Int32Array(Math.max(nb, this.heads.length * 2));
       this.heads.fill(-1, 0, nb);
-      const span = this.topMax - this.topMin;
       this.base = this.topMin;
-      // (t - base)·invW < nb / YEAR_FACTOR < nb for every t in the top, so nothing spills back. All at
-      // one instant: 1 ns buckets, so the year still ends and later events reach the top.
-      this.invW = span > 0 ? nb / (span * YEAR_FACTOR) : 1;
+      this.invW = 1 / width;
       this.nb = nb;
       this.cur = -1;
       const heads = this.heads;
       const next = this.next;
       const rowF = this.rowF;
       let moved = 0;
+      let kept = 0;
+      let keptMin = Number.POSITIVE_INFINITY;
+      let keptMax = Number.NEGATIVE_INFINITY;
       for (let i = 0; i < n; i++) {
         const s = top[i]!;
         if (this.isLive(s)) {
-          const b = Math.floor((rowF[2 * s]! - this.base) * this.invW);
-          next[s] = heads[b]!;
-          heads[b] = s;
-          moved++;
+          const t = rowF[2 * s]!;
+          const b = Math.floor((t - this.base) * this.invW);
+          if (b < nb) {
+            next[s] = heads[b]!;
+            heads[b] = s;
+            moved++;
+          } else {
+            top[kept++] = s;
+            if (t < keptMin) keptMin = t;
+            if (t > keptMax) keptMax = t;
+          }
         } else this.freeSlot(s);
       }
+      this.topLen = kept;
+      this.topMin = keptMin;
+      this.topMax = keptMax;
       this.bucketCount = moved;
-      this.bucketLimit = 4 * Math.max(moved, this.calendarAbove);
+      this.bucketLimit = 4 * Math.max(this.count, this.calendarAbove);
       this.bottomLimit = Number.POSITIVE_INFINITY;
     }
     this.dead = 0;
-    this.topLen = 0;
-    this.topMin = Number.POSITIVE_INFINITY;
-    this.topMax = Number.NEGATIVE_INFINITY;
   }
+
+  /**
+   * Width holding `bucketSize` events at the front of the top's live times: from the gap between the
+   * earliest and the k-th earliest (k = FRONT_SAMPLE), found by selection in O(n). 0 when unknown
+   * (too few events, or the k earliest share one instant).
+   */
+  private frontWidth(n: number): number {
+    if (this.scratch.length < n) this.scratch = new Float64Array(Math.max(n, 2 * this.scratch.length));
+    const times = this.scratch;
+    let m = 0;
+    for (let i = 0; i < n; i++) {
+      const s = this.top[i]!;
+      if (this.isLive(s)) times[m++] = this.rowF[2 * s]!;
+    }
+    const k = Math.min(m - 1, FRONT_SAMPLE);
+    if (k < 1) return 0;
+    const front = ((selectKth(times, m, k) - this.topMin) / k) * this.bucketSize;
+    if (!(front > 0)) return 0; // the front is one instant: the average-based width already splits it
+    // Never so narrow that the year (at most MAX_BUCKETS_PER_EVENT·N buckets) ends before a quarter of
+    // the events: a cluster at the front followed by a gap would otherwise make each year hold only
+    // the cluster, an O(N) rebuild per handful of pops.
+    const quarter = selectKth(times, m, m >> 2) - this.topMin;
+    return Math.max(front, quarter / (MAX_BUCKETS_PER_EVENT * m));
+  }
+}
+
+/** The k-th smallest (0-based) of a[0, n), rearranging a (Hoare's selection, median-of-three pivot). */
+function selectKth(a: Float64Array, n: number, k: number): number {
+  let lo = 0;
+  let hi = n - 1;
+  while (hi > lo) {
+    const mid = (lo + hi) >> 1;
+    // Median of a[lo], a[mid], a[hi] as the pivot value.
+    const x = a[lo]!;
+    const y = a[mid]!;
+    const z = a[hi]!;
+    const pivot = x < y ? (y < z ? y : x < z ? z : x) : x < z ? x : y < z ? z : y;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i]! < pivot) i++;
+      while (a[j]! > pivot) j--;
+      if (i <= j) {
+        const t = a[i]!;
+        a[i] = a[j]!;
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return a[k]!;
+  }
+  return a[k]!;
 }
 
 function growF64(a: Float64Array, cap: number): Float64Array {

@@ -177,6 +177,77 @@ describe('EventQueue matches a sorted reference model', () => {
   }
 });
 
+describe('EventQueue at scale matches a sorted reference', () => {
+  // Hundreds to thousands of pending events, so the calendar sizes its buckets from the front of the
+  // distribution, cuts years short (the tail stays in the top) and turns buckets into runs or heaps:
+  // delays of 0 (ties at one instant), small, exponential-like and huge (a cluster then a gap).
+  const delayArb = fc.oneof(
+    fc.constant(0),
+    fc.integer({ min: 0, max: 8 }),
+    fc.integer({ min: 0, max: 2000 }),
+    fc.integer({ min: 1_000_000_000, max: 1_000_100_000 }),
+  );
+  const opArb = fc.oneof(
+    { weight: 6, arbitrary: delayArb.map((d) => ({ op: 'push' as const, d })) },
+    { weight: 5, arbitrary: fc.constant({ op: 'pop' as const, d: 0 }) },
+    { weight: 1, arbitrary: fc.nat().map((d) => ({ op: 'cancel' as const, d })) },
+  );
+  for (const [label, options] of Object.entries({
+    default: {},
+    'small buckets': { bucketSize: 2, calendarAbove: 16 },
+    'runs only when sorted': { calendarAbove: 32, sortRunMax: 0 },
+  } satisfies Record<string, EventQueueOptions>)) {
+    it(label, () => {
+      fc.assert(
+        fc.property(
+          fc.array(delayArb, { minLength: 100, maxLength: 1500 }),
+          fc.array(opArb, { minLength: 500, maxLength: 4000 }),
+          (prefill, ops) => {
+            const q = new EventQueue(options);
+            const rec = new EventRecord();
+            const pending: { time: number; seq: number; id: number }[] = [];
+            const ids: number[] = [];
+            let seq = 0;
+            let now = 0;
+            const push = (time: number) => {
+              const id = q.push(time, 1, seq, 0);
+              pending.push({ time, seq: seq++, id });
+              ids.push(id);
+            };
+            const pop = () => {
+              let best = -1;
+              for (let i = 0; i < pending.length; i++) {
+                const e = pending[i]!;
+                const b = best < 0 ? undefined : pending[best]!;
+                if (b === undefined || e.time < b.time || (e.time === b.time && e.seq < b.seq)) best = i;
+              }
+              expect(q.popInto(rec)).toBe(best >= 0);
+              if (best < 0) return;
+              const e = pending.splice(best, 1)[0]!;
+              expect([rec.time, rec.target]).toEqual([e.time, e.seq]);
+              now = e.time;
+            };
+            for (const d of prefill) push(d);
+            for (const { op, d } of ops) {
+              if (op === 'push') push(now + d);
+              else if (op === 'pop') pop();
+              else if (ids.length > 0) {
+                const id = ids[d % ids.length]!;
+                const i = pending.findIndex((e) => e.id === id);
+                expect(q.cancel(id)).toBe(i >= 0);
+                if (i >= 0) pending.splice(i, 1);
+              }
+            }
+            while (pending.length > 0) pop();
+            expect(q.popInto(rec)).toBe(false);
+          },
+        ),
+        { numRuns: 40, seed: 0x5ca1e },
+      );
+    });
+  }
+});
+
 describe('EventQueue at scale', () => {
   it('keeps FIFO order among thousands of equal times across growth and structure switches', () => {
     const q = new EventQueue({ initialCapacity: 4, calendarAbove: 64 });
