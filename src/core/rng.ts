@@ -41,12 +41,10 @@ const SEED_B = 0xbb67ae85;
 const TWO32 = 4294967296;
 
 export class Rng {
-  // xoshiro128** state; never all zero (SplitMix32 expansion makes that practically impossible and
-  // the constructor guards it anyway).
-  private s0 = 0;
-  private s1 = 0;
-  private s2 = 0;
-  private s3 = 0;
+  // xoshiro128** state s0..s3; never all zero (SplitMix32 expansion makes that practically impossible
+  // and the constructor guards it anyway). An Int32Array, not four fields: a field holds a small
+  // integer only up to 2^30 and otherwise a boxed double, so each step converted int32 ↔ double.
+  private readonly s = new Int32Array(4);
   /** The 64-bit key this generator was seeded from (two u32 words); streams derive from it. */
   readonly key0: number;
   readonly key1: number;
@@ -60,11 +58,9 @@ export class Rng {
       x = (x + 0x9e3779b9) >>> 0;
       return fmix32(x ^ this.key1);
     };
-    this.s0 = next();
-    this.s1 = next();
-    this.s2 = next();
-    this.s3 = next();
-    if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1;
+    const s = this.s;
+    for (let i = 0; i < 4; i++) s[i] = next();
+    if ((s[0]! | s[1]! | s[2]! | s[3]!) === 0) s[0] = 1;
   }
 
   /**
@@ -100,18 +96,18 @@ export class Rng {
    * int32, while a u32 past 2^31 returned from a call it does not inline becomes a fresh HeapNumber.
    */
   private i32(): number {
-    const s0 = this.s0;
-    const s1 = this.s1;
-    const s2 = this.s2 ^ s0;
-    const s3 = this.s3 ^ s1;
+    const s = this.s;
+    const s0 = s[0]!;
+    const s1 = s[1]!;
+    const s2 = s[2]! ^ s0;
+    const s3 = s[3]! ^ s1;
     let r = Math.imul(s1, 5);
     r = (r << 7) | (r >>> 25);
     r = Math.imul(r, 9);
-    const t = s1 << 9;
-    this.s1 = s1 ^ s2;
-    this.s0 = s0 ^ s3;
-    this.s2 = s2 ^ t;
-    this.s3 = (s3 << 11) | (s3 >>> 21);
+    s[1] = s1 ^ s2;
+    s[0] = s0 ^ s3;
+    s[2] = s2 ^ (s1 << 9);
+    s[3] = (s3 << 11) | (s3 >>> 21);
     return r;
   }
 
