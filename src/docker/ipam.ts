@@ -225,19 +225,25 @@ function lowerBound(a: readonly number[], v: number): number {
   return lo;
 }
 
-/** Lowest offset in [from, to] not in `used` (ascending), or -1. */
+/**
+ * Lowest offset in [from, to] not in `used` (ascending, distinct), or -1. Binary searches, because
+ * `used` is an immer draft (every read a proxy trap) and addresses are handed out in order, so a
+ * scan from `from` walked the whole run of taken addresses: O(containers on the network) per start.
+ * In a strictly increasing array `used[i] - i` never decreases, and it stays `from - i0` exactly
+ * while the entries from i0 on are the consecutive run from, from + 1, …
+ */
 function lowestFree(used: readonly number[], from: number, to: number): number {
-  let cand = from;
-  let i = lowerBound(used, from);
-  while (cand <= to) {
-    if (i < used.length && used[i] === cand) {
-      cand++;
-      i++;
-      continue;
-    }
-    return cand;
+  const i0 = lowerBound(used, from);
+  if (i0 >= used.length || used[i0] !== from) return from <= to ? from : -1;
+  let lo = i0; // used[lo] - lo === from - i0
+  let hi = used.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >>> 1;
+    if (used[mid]! - mid === from - i0) lo = mid;
+    else hi = mid - 1;
   }
-  return -1;
+  const cand = used[lo]! + 1; // the run ends at lo, so cand is free
+  return cand <= to ? cand : -1;
 }
 
 /** Allocator.RequestAddress. Returns the address (dotted quad). */

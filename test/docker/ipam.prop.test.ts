@@ -59,6 +59,48 @@ test('never hands out an address twice; always the lowest free one; exhaustion o
   );
 });
 
+test('with an ip-range the lowest free address inside the range is handed out, until the range is full', () => {
+  // 10.1.0.0/26 with --ip-range 10.1.0.16/28 (offsets 16..31); --ip requests anywhere in the subnet
+  // interleave, so runs of taken addresses start and end inside and outside the range.
+  fc.assert(
+    fc.property(
+      fc.array(
+        fc.oneof(fc.constant(-1), fc.record({ take: fc.boolean(), off: fc.integer({ min: 1, max: 62 }) })),
+        {
+          maxLength: 120,
+        },
+      ),
+      (ops) => {
+        let s = emptyIpam();
+        [s] = step(s, (d) => requestPool(d, { pool: SUBNET }, LOCAL_DEFAULT_POOLS, []));
+        const held = new Set<number>();
+        for (const op of ops) {
+          if (op === -1) {
+            const [n, a] = step(s, (d) => requestAddress(d, SUBNET, '10.1.0.16/28'));
+            s = n;
+            let want = -1;
+            for (let i = 16; i <= 31 && want < 0; i++) if (!held.has(i)) want = i;
+            if (want < 0) {
+              expect(a).toBeInstanceOf(Error);
+              continue;
+            }
+            expect(a).toBe(`10.1.0.${want}`);
+            held.add(want);
+          } else if (op.take) {
+            const [n, a] = step(s, (d) => requestAddress(d, SUBNET, undefined, `10.1.0.${op.off}`));
+            s = n;
+            expect(a instanceof Error).toBe(held.has(op.off));
+            held.add(op.off);
+          } else {
+            [s] = step(s, (d) => releaseAddress(d, SUBNET, `10.1.0.${op.off}`));
+            held.delete(op.off);
+          }
+        }
+      },
+    ),
+  );
+});
+
 test('allocated pools never overlap, and predefined pools come in Docker order', () => {
   fc.assert(
     fc.property(
