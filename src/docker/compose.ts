@@ -41,6 +41,28 @@ interface ServicePlan {
   readonly ports: PortRequest[];
   readonly exposed: string[];
   readonly dependsOn: string[];
+  /** `hostname`, `domainname`, `extra_hosts` (as `NAME:IP`), `dns` (compose spec service keys). */
+  readonly hostname?: string;
+  readonly domainname?: string;
+  readonly extraHosts: string[];
+  readonly dns: string[];
+}
+
+/** compose-spec `extra_hosts`: a list of `HOST:IP` / `HOST=IP`, or a mapping HOST → IP. */
+function extraHostsOf(service: string, v: unknown): string[] {
+  if (v === undefined) return [];
+  if (!Array.isArray(v) && !isObj(v))
+    throw new CliError(`service "${service}": extra_hosts must be a list or a mapping`);
+  const pairs: [string, string][] = Array.isArray(v)
+    ? v.map((x) => {
+        const m = /^([^:=]+)[:=](.+)$/.exec(String(x));
+        if (m === null) throw new CliError(`service "${service}": extra_hosts: bad format "${String(x)}"`);
+        return [m[1]!, m[2]!];
+      })
+    : isObj(v)
+      ? Object.entries(v).map(([k, x]) => [k, String(x)])
+      : [];
+  return pairs.map(([h, ip]) => `${h}:${ip.replace(/^\[(.*)\]$/, '$1')}`);
 }
 
 export interface ComposePlan {
@@ -154,6 +176,10 @@ export function planCompose(doc: unknown, project: string): ComposePlan {
       ports: portsOf(raw.ports),
       exposed,
       dependsOn: dependsOf(raw.depends_on),
+      ...(typeof raw.hostname === 'string' ? { hostname: raw.hostname } : {}),
+      ...(typeof raw.domainname === 'string' ? { domainname: raw.domainname } : {}),
+      extraHosts: extraHostsOf(service, raw.extra_hosts),
+      dns: raw.dns === undefined ? [] : (Array.isArray(raw.dns) ? raw.dns : [raw.dns]).map(String),
     });
   }
   return { project, networks, services: startOrder(services) };
@@ -228,6 +254,10 @@ export function composeUp(e: DockerEngine, plan: ComposePlan): string {
         networks: s.networks,
         ports: s.ports,
         exposed: [...s.exposed, ...s.ports.map((p) => `${p.containerPort}/${p.proto}`)],
+        ...(s.hostname !== undefined ? { hostname: s.hostname } : {}),
+        ...(s.domainname !== undefined ? { domainname: s.domainname } : {}),
+        extraHosts: s.extraHosts,
+        dns: s.dns,
       });
       out += ` Container ${s.containerName}  Created\n`;
     }

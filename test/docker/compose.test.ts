@@ -5,7 +5,7 @@ import { describe, expect, test } from 'vitest';
 import { valuesOf } from '../../src/docker/buckets.js';
 import '../../src/control/all.js';
 import { CommandError, runCommandLine } from '../../src/control/command.js';
-import { planCompose } from '../../src/docker/compose.js';
+import { composeUp, planCompose } from '../../src/docker/compose.js';
 import { engineOf, setWorldFileBase } from '../../src/docker/engine.js';
 import { World } from '../../src/net/world.js';
 
@@ -107,4 +107,33 @@ describe('docker compose', () => {
     const h = host();
     expect(() => h.run('docker compose -f missing.yaml up -d')).toThrow(CommandError);
   });
+});
+
+test('hostname, domainname, extra_hosts (list or mapping) and dns reach the container files', () => {
+  const h = host();
+  const doc = {
+    services: {
+      app: {
+        image: 'img',
+        hostname: 'app1',
+        domainname: 'corp.example',
+        extra_hosts: ['db.local:10.9.9.9', 'gw=host-gateway'],
+        dns: '192.0.2.53',
+      },
+      worker: { image: 'img', extra_hosts: { cache: '10.9.9.10' } },
+    },
+  };
+  composeUp(h.e, planCompose(doc, 'p'));
+  const hosts = h.run('docker exec p-app-1 cat /etc/hosts').split('\n');
+  expect(hosts.slice(6)).toEqual([
+    '10.9.9.9\tdb.local',
+    '172.17.0.1\tgw',
+    '172.18.0.2\tapp1.corp.example app1',
+    '',
+  ]);
+  expect(h.run('docker exec p-app-1 cat /etc/resolv.conf')).toContain('# ExtServers: [192.0.2.53]');
+  expect(h.run('docker exec p-worker-1 cat /etc/hosts')).toContain('10.9.9.10\tcache\n');
+  expect(() =>
+    composeUp(h.e, planCompose({ services: { x: { image: 'i', extra_hosts: 'a' } } }, 'q')),
+  ).toThrow('service "x": extra_hosts must be a list or a mapping');
 });
