@@ -6,6 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Drop } from '../../src/net/drop-reason.js';
+import { rd16 } from '../../src/wire/bytes.js';
 import { csumFull } from '../../src/wire/checksum.js';
 import { buildOverlay, Capture, inject } from './overlay-helpers.js';
 
@@ -76,8 +77,11 @@ describe('vxlan properties', () => {
           const delivered = cap.frames.some((x) => x.dir === 0 && x.bytes.length === f.length);
           const fits = ipLen + 50 <= mtu;
           const bridged = 14 + ipLen <= o.vx1.mtu + 18;
+          // iptunnel_pmtud_check_icmp answers only when the tunnel's path MTU (underlay − 50) is at
+          // least 576; below that the DF packet is encapsulated anyway (the outer header has no DF).
+          const pmtud = df && mtu - 50 >= 576;
           // Without DF the outer packet is fragmented by h1 and reassembled at h2 (ip_defrag).
-          if (fits || (bridged && !df)) expect(delivered).toBe(true);
+          if (fits || (bridged && !pmtud)) expect(delivered).toBe(true);
           else {
             expect(delivered).toBe(false);
             if (!bridged) expect(o.world.dropCounts[Drop.MtuExceeded]).toBeGreaterThan(0);
@@ -88,6 +92,23 @@ describe('vxlan properties', () => {
       ),
       { numRuns: 40 },
     );
+  });
+
+  it('below a 576-byte tunnel MTU a DF packet gets no ICMP: it is encapsulated and the underlay fragments it', () => {
+    // Underlay 620 → vxlan MTU 570: a 571-byte DF packet is over it, but iptunnel_pmtud_check_icmp
+    // refuses to answer for an MTU under 576, so vxlan_xmit_one sends it on (outer DF unset).
+    const o = buildOverlay({ underlayMtu: 620 });
+    const cap = new Capture(o.world, [o.ns.c2.device('eth0')!]);
+    const underlay = new Capture(o.world, [o.ns.h1.device('eth0')!]);
+    const f = frame([0x02, 0x42, 0x0a, 0, 0, 2], new Uint8Array(551), true);
+    inject(o.world, o.ns.c1.device('eth0')!, f);
+    expect(o.vx1.pmtudReplies).toBe(0);
+    // 14 + 621 octets over a 620 MTU: two outer fragments, the first with MF set.
+    const sent = underlay.sent();
+    expect(sent.map((b) => b.length)).toEqual([634, 35]);
+    expect(rd16(sent[0]!, 20) & 0x2000).toBe(0x2000);
+    expect(cap.frames.some((x) => x.dir === 0 && x.bytes.length === f.length)).toBe(true);
+    expect(o.world.pool.liveCount).toBe(0);
   });
 
   it('VNIs isolate: nothing crosses between two different VNIs', () => {
