@@ -32,6 +32,9 @@ function loopCase(n: number, withId: boolean): CaseFactory {
           },
     );
     for (let i = 0; i < n; i++) sim.at(Math.round(rng.exponential(MEAN_DELAY_NS)), kind, i, 0);
+    // Run two generations untimed: the pending set starts as N draws from time 0, not the hold model's
+    // steady state (and the queue's first calendar year was sized while it was being filled).
+    sim.run({ maxEvents: 2 * n });
     const opts = { maxEvents: EVENTS_PER_CALL };
     return {
       opsPerCall: EVENTS_PER_CALL,
