@@ -41,9 +41,9 @@
 //   entries outnumber live ones. Degenerate inputs (all events at one instant) fall back to the heap,
 //   which stays O(log n) and FIFO-correct.
 //
-// Measured ours / flatqueue (bench/queue.bench.ts, hold model, mean delay 1 ms; 2026-11-23, loaded
-// box): harness 1.00× / 1.30× / 1.74× at N = 1e3 / 1e5 / 1e6 (heap-only 0.67×, 0.62×, 0.56×); by CPU
-// time, interleaved processes, 0.95–0.97× / 1.15–1.21× / 2.2–2.7×. Target ≥ 1 at 1e3 is at parity.
+// Measured ours / flatqueue (bench/queue.bench.ts, hold model, mean delay 1 ms; 2026-11-23, quiet
+// box, two runs): 0.99–1.01× / 1.44–1.53× / 1.80–1.93× at N = 1e3 / 1e5 / 1e6 (heap-only 0.61×,
+// 0.61×, 0.65×; calendar-only 0.99×, 1.50×, 2.22×). The target ≥ 1 at 1e3 is at parity, not past it.
 //
 // Cancellation is lazy: `cancel` marks the slot dead and popping skips it. An event id is
 // gen·2^26 + slot, where gen is the slot's generation (bumped when the slot is freed), so a stale id
