@@ -70,6 +70,25 @@ function isLoopback4(ip: string): boolean {
   return ip.startsWith('127.');
 }
 
+/** setupIPTables: the bridge's outbound NAT rule (nat-POSTROUTING) — SNAT to host_ipv4 when set. */
+function masqueradeArgs(n: FwNetwork, br: string): string[] {
+  return n.hostIp !== ''
+    ? ['-s', n.prefix, '!', '-o', br, '-j', 'SNAT', '--to-source', n.hostIp]
+    : ['-s', n.prefix, '!', '-o', br, '-j', 'MASQUERADE'];
+}
+
+/** setupIPTables: the hairpin NAT rule (nat-POSTROUTING) for local sources leaving by the bridge. */
+function hairpinNatArgs(n: FwNetwork, br: string): string[] {
+  return n.hostIp !== ''
+    ? ['-m', 'addrtype', '--src-type', 'LOCAL', '-o', br, '-j', 'SNAT', '--to-source', n.hostIp]
+    : ['-m', 'addrtype', '--src-type', 'LOCAL', '-o', br, '-j', 'MASQUERADE'];
+}
+
+/** The rule accepting replies and related packets that leave by the bridge. */
+function outEstablishedArgs(br: string): string[] {
+  return ['-o', br, '-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', '-j', 'ACCEPT'];
+}
+
 /** The firewaller of one host: applies libnetwork's logic to the model and emits the commands. */
 export class Firewaller {
   constructor(
@@ -236,14 +255,8 @@ export class Firewaller {
     }
     // setupNonInternalNetworkRules
     const nat = !n.routed;
-    const natArgs =
-      n.hostIp !== ''
-        ? ['-s', n.prefix, '!', '-o', br, '-j', 'SNAT', '--to-source', n.hostIp]
-        : ['-s', n.prefix, '!', '-o', br, '-j', 'MASQUERADE'];
-    const hpNatArgs =
-      n.hostIp !== ''
-        ? ['-m', 'addrtype', '--src-type', 'LOCAL', '-o', br, '-j', 'SNAT', '--to-source', n.hostIp]
-        : ['-m', 'addrtype', '--src-type', 'LOCAL', '-o', br, '-j', 'MASQUERADE'];
+    const natArgs = masqueradeArgs(n, br);
+    const hpNatArgs = hairpinNatArgs(n, br);
     if (nat && n.masquerade) this.program('nat', 'POSTROUTING', natArgs, on);
     if (!nat || (n.masquerade && !this.hairpin)) this.program('nat', DOCKER, ['-i', br, '-j', 'RETURN'], on);
     this.program('nat', 'POSTROUTING', hpNatArgs, on && this.hairpin);
@@ -259,16 +272,7 @@ export class Firewaller {
     if (on) {
       // deleteLegacyFilterRules: the ≤27 per-bridge FORWARD rules the ipset rules replace.
       this.del('filter', 'FORWARD', ['-o', br, '-j', DOCKER]);
-      this.del('filter', 'FORWARD', [
-        '-o',
-        br,
-        '-m',
-        'conntrack',
-        '--ctstate',
-        'RELATED,ESTABLISHED',
-        '-j',
-        'ACCEPT',
-      ]);
+      this.del('filter', 'FORWARD', outEstablishedArgs(br));
     }
     // setDefaultForwardRule
     this.appendOrDel(
@@ -320,14 +324,8 @@ export class Firewaller {
       return;
     }
     // setupNonInternalNetworkRules
-    const natArgs =
-      n.hostIp !== ''
-        ? ['-s', n.prefix, '!', '-o', br, '-j', 'SNAT', '--to-source', n.hostIp]
-        : ['-s', n.prefix, '!', '-o', br, '-j', 'MASQUERADE'];
-    const hpNatArgs =
-      n.hostIp !== ''
-        ? ['-m', 'addrtype', '--src-type', 'LOCAL', '-o', br, '-j', 'SNAT', '--to-source', n.hostIp]
-        : ['-m', 'addrtype', '--src-type', 'LOCAL', '-o', br, '-j', 'MASQUERADE'];
+    const natArgs = masqueradeArgs(n, br);
+    const hpNatArgs = hairpinNatArgs(n, br);
     if (n.masquerade && !n.routed) this.program('nat', 'POSTROUTING', natArgs, on);
     this.program('nat', 'POSTROUTING', hpNatArgs, on && this.hairpin);
     this.setIcc(br, n.icc, false, on);
@@ -348,12 +346,7 @@ export class Firewaller {
       ['!', '-i', br, '-o', br, '-j', n.unprotected ? 'ACCEPT' : 'DROP'],
       on,
     );
-    this.appendOrDel(
-      'filter',
-      DOCKER_CT,
-      ['-o', br, '-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', '-j', 'ACCEPT'],
-      on,
-    );
+    this.appendOrDel('filter', DOCKER_CT, outEstablishedArgs(br), on);
     this.appendOrDel('filter', DOCKER_BRIDGE, ['-o', br, '-j', DOCKER], on);
   }
 
@@ -379,14 +372,8 @@ export class Firewaller {
       this.program('filter', ISOLATION_1, ['-o', br, '!', '-s', n.prefix, '-j', 'DROP'], on);
       this.setIcc27(br, n.icc, on);
     } else {
-      const natArgs =
-        n.hostIp !== ''
-          ? ['-s', n.prefix, '!', '-o', br, '-j', 'SNAT', '--to-source', n.hostIp]
-          : ['-s', n.prefix, '!', '-o', br, '-j', 'MASQUERADE'];
-      const hpNatArgs =
-        n.hostIp !== ''
-          ? ['-m', 'addrtype', '--src-type', 'LOCAL', '-o', br, '-j', 'SNAT', '--to-source', n.hostIp]
-          : ['-m', 'addrtype', '--src-type', 'LOCAL', '-o', br, '-j', 'MASQUERADE'];
+      const natArgs = masqueradeArgs(n, br);
+      const hpNatArgs = hairpinNatArgs(n, br);
       if (!n.routed && n.masquerade) {
         this.program('nat', 'POSTROUTING', natArgs, on);
         if (!this.hairpin) this.program('nat', DOCKER, ['-i', br, '-j', 'RETURN'], on);
@@ -398,29 +385,11 @@ export class Firewaller {
         // ProgramChain(nat) then ProgramChain(filter).
         this.natJumps();
         this.insert('filter', 'FORWARD', ['-o', br, '-j', DOCKER]);
-        this.insert('filter', 'FORWARD', [
-          '-o',
-          br,
-          '-m',
-          'conntrack',
-          '--ctstate',
-          'RELATED,ESTABLISHED',
-          '-j',
-          'ACCEPT',
-        ]);
+        this.insert('filter', 'FORWARD', outEstablishedArgs(br));
       } else {
         // Only the filter ProgramChain is registered as a clean function.
         this.del('filter', 'FORWARD', ['-o', br, '-j', DOCKER]);
-        this.del('filter', 'FORWARD', [
-          '-o',
-          br,
-          '-m',
-          'conntrack',
-          '--ctstate',
-          'RELATED,ESTABLISHED',
-          '-j',
-          'ACCEPT',
-        ]);
+        this.del('filter', 'FORWARD', outEstablishedArgs(br));
       }
     }
     if (on) this.ensureJump('filter', 'FORWARD', ISOLATION_1);
