@@ -6,11 +6,11 @@
 // answer. Names compare case-insensitively without the trailing dot. Every query is a sighting
 // (source as the server saw it, after any NAT). A server, not a hot path.
 
-import { ensureTransports, transportOf } from '../net/transport/transport.js';
 import type { UdpHandler, UdpSocket } from '../net/transport/udp.js';
 import type { App, AppContext, Observation, ServerOptions } from '../scenario/app-registry.js';
 import { type DnsMessage, DnsRcode, DnsType, emitDns, parseDns } from '../wire/dns.js';
 import { ipv4ToString, parseIpv4 } from '../wire/ipv4-address.js';
+import { openUdpServer } from './udp-server-socket.js';
 
 export const DNS_SERVER_TTL = 300;
 
@@ -37,15 +37,9 @@ export class DnsServer implements App, UdpHandler {
   }
 
   start(): void {
-    ensureTransports(this.ctx.world);
-    const s = transportOf(this.ctx.ns).udp.open(this);
-    const e = s.bind(this.opts.addr ?? 0, this.opts.port);
-    if (e !== 0) {
-      this.bindError = e;
-      s.close();
-      return;
-    }
-    this.sock = s;
+    const s = openUdpServer(this.ctx, this, this.opts.addr ?? 0, this.opts.port);
+    if (typeof s === 'number') this.bindError = s;
+    else this.sock = s;
   }
 
   onDatagram(

@@ -3,7 +3,6 @@
 // the kernel fixtures' recorder does (test/fixtures/kernel/record.py, `serve`), and records every peer
 // in the run's sightings. A server, not a hot path: it builds strings per datagram.
 
-import { ensureTransports, transportOf } from '../net/transport/transport.js';
 import type { UdpHandler, UdpSocket } from '../net/transport/udp.js';
 import {
   type App,
@@ -13,6 +12,7 @@ import {
   type ServerOptions,
 } from '../scenario/app-registry.js';
 import { ipv4ToString } from '../wire/ipv4-address.js';
+import { openUdpServer } from './udp-server-socket.js';
 
 const decoder = new TextDecoder('utf-8', { fatal: false });
 const encoder = new TextEncoder();
@@ -28,15 +28,9 @@ export class UdpEchoPeer implements App, UdpHandler {
   ) {}
 
   start(): void {
-    ensureTransports(this.ctx.world);
-    const s = transportOf(this.ctx.ns).udp.open(this);
-    const e = s.bind(this.opts.addr ?? 0, this.opts.port);
-    if (e !== 0) {
-      this.bindError = e;
-      s.close();
-      return;
-    }
-    this.sock = s;
+    const s = openUdpServer(this.ctx, this, this.opts.addr ?? 0, this.opts.port);
+    if (typeof s === 'number') this.bindError = s;
+    else this.sock = s;
   }
 
   onDatagram(
