@@ -3,19 +3,12 @@
 // linked container restarts, then the container's own addresses with its hostname in join order.
 import { describe, expect, test } from 'vitest';
 import '../../src/control/all.js';
-import { runCommandLine } from '../../src/control/command.js';
-import { engineOf } from '../../src/docker/engine.js';
-import { World } from '../../src/net/world.js';
 import { loadScenarioText } from '../../src/scenario/load.js';
 import { loadPlugins } from '../../src/scenario/plugins.js';
 import { runScenario } from '../../src/scenario/run.js';
+import { dockerShell } from './docker-shell.js';
 
-function host() {
-  const world = new World({ seed: 1 });
-  const ns = world.addNamespace('host');
-  const run = (l: string) => runCommandLine({ world, ns }, l).stdout;
-  return { run, engine: () => engineOf(world, ns) };
-}
+const host = () => dockerShell(1);
 
 const DEFAULTS = [
   '127.0.0.1\tlocalhost',

@@ -6,26 +6,13 @@
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import '../../src/control/all.js';
-import { CommandError, runCommandLine } from '../../src/control/command.js';
-import { engineOf, setWorldFileBase } from '../../src/docker/engine.js';
-import { World } from '../../src/net/world.js';
+import { setWorldFileBase } from '../../src/docker/engine.js';
+import { dockerShell } from './docker-shell.js';
 import { dockerHost } from './macvlan-helpers.js';
 
 function host(profile: 'current' | '28.0' | '27' = 'current') {
-  const world = new World({ seed: 1 });
-  const ns = world.addNamespace('host');
-  const run = (l: string) => runCommandLine({ world, ns }, l).stdout;
-  const fail = (l: string): string => {
-    try {
-      run(l);
-    } catch (e) {
-      if (e instanceof CommandError) return e.message;
-      throw e;
-    }
-    throw new Error(`expected "${l}" to fail`);
-  };
+  const { run, fail, engine } = dockerShell(1);
   run(`dockerd --netsim-profile ${profile}`);
-  const engine = () => engineOf(world, ns);
   /** The container's default routes as `ip route` prints them. */
   const defaults = (ctr: string) =>
     run(`docker exec ${ctr} ip route`)
@@ -181,10 +168,8 @@ describe('gw-priority beyond docker run', () => {
   });
 
   test('compose gw_priority makes a network that sorts later the default gateway', () => {
-    const world = new World({ seed: 1 });
-    const ns = world.addNamespace('host');
+    const { world, run } = dockerShell(1);
     setWorldFileBase(world, join(import.meta.dirname, '../fixtures/docker/compose'));
-    const run = (l: string) => runCommandLine({ world, ns }, l).stdout;
     run('docker compose -f gwprio/compose.yaml up -d');
     const routes = run('docker exec gwprio-app-1 ip route')
       .split('\n')

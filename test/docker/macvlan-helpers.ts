@@ -1,27 +1,12 @@
 // A Docker host whose eth0 is a veth to a `lan` namespace (another machine on the segment), for the
 // macvlan/ipvlan driver tests; `ping` answers whether one echo request got its reply.
-import '../../src/control/all.js';
-import { CommandError, runCommandLine } from '../../src/control/command.js';
-import { engineOf } from '../../src/docker/engine.js';
 import type { Namespace } from '../../src/net/namespace.js';
-import { World } from '../../src/net/world.js';
 import { Pinger } from '../net/ipv4/helpers.js';
+import { dockerShell } from './docker-shell.js';
 
 export function dockerHost(seed = 1, dockerd = '') {
-  const world = new World({ seed });
-  const ns = world.addNamespace('host');
+  const { world, ns, run, fail, engine } = dockerShell(seed);
   const lan = world.addNamespace('lan');
-  const run = (l: string, where: Namespace = ns) => runCommandLine({ world, ns: where }, l).stdout;
-  /** The error text of a command that must fail. */
-  const fail = (l: string): string => {
-    try {
-      run(l);
-    } catch (e) {
-      if (e instanceof CommandError) return e.message;
-      throw e;
-    }
-    throw new Error(`expected "${l}" to fail`);
-  };
   run('ip link set lo up');
   run('ip link add eth0 type veth peer name eth0 netns lan');
   run('ip addr add 192.168.50.10/24 dev eth0');
@@ -30,7 +15,6 @@ export function dockerHost(seed = 1, dockerd = '') {
   run('ip addr add 192.168.50.1/24 dev eth0', lan);
   run('ip link set eth0 up', lan);
   if (dockerd !== '') run(`dockerd ${dockerd}`);
-  const engine = () => engineOf(world, ns);
   /** The sandbox namespace of a running container. */
   const sandbox = (name: string): Namespace => world.namespace(engine().container(name).nsName)!;
   let ident = 100;

@@ -6,23 +6,19 @@
 // HostIp 0.0.0.0, HostPort "".
 import { describe, expect, test } from 'vitest';
 import '../../src/control/all.js';
-import { runCommandLine } from '../../src/control/command.js';
-import { engineOf } from '../../src/docker/engine.js';
-import { World } from '../../src/net/world.js';
 import { loadScenarioText } from '../../src/scenario/load.js';
 import { loadPlugins } from '../../src/scenario/plugins.js';
 import { runScenario } from '../../src/scenario/run.js';
+import { dockerShell } from './docker-shell.js';
 
 const PROFILES = ['current', '28.0', '27'] as const;
 const ROUTED = '-o com.docker.network.bridge.gateway_mode_ipv4=routed';
 
 function daemon(profile: string, opts = '') {
-  const world = new World({ seed: 5 });
-  const ns = world.addNamespace('host');
-  const run = (l: string) => runCommandLine({ world, ns }, l).stdout;
-  run('sysctl -w net.ipv4.ip_forward=1');
-  run(`dockerd --netsim-profile=${profile} ${opts}`);
-  return { world, ns, run, engine: () => engineOf(world, ns) };
+  const h = dockerShell(5);
+  h.run('sysctl -w net.ipv4.ip_forward=1');
+  h.run(`dockerd --netsim-profile=${profile} ${opts}`);
+  return h;
 }
 
 function scenario(profile: string): string {

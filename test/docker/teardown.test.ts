@@ -4,18 +4,15 @@
 // as the kernel keeps them, until a container that gets the same address purges them.
 import { describe, expect, it } from 'vitest';
 import '../../src/control/all.js';
-import { runCommandLine } from '../../src/control/command.js';
 import { engineOf } from '../../src/docker/engine.js';
-import { World } from '../../src/net/world.js';
 import { loadScenarioText } from '../../src/scenario/load.js';
 import { loadPlugins } from '../../src/scenario/plugins.js';
 import { runScenario } from '../../src/scenario/run.js';
+import { dockerShell } from './docker-shell.js';
 
 describe('sandbox deletion', () => {
   it('stop and rm delete the sandbox namespace; a restart gets a new one', () => {
-    const world = new World({ seed: 1 });
-    const ns = world.addNamespace('host');
-    const run = (l: string) => runCommandLine({ world, ns }, l).stdout;
+    const { world, ns, run } = dockerShell(1);
     run('ip link set lo up');
     run('docker network create app');
     const names = () => world.namespaces.map((n) => n.name);
@@ -43,9 +40,7 @@ describe('sandbox deletion', () => {
   });
 
   it('--network container:NAME does not own the sandbox: only its owner deletes it', () => {
-    const world = new World({ seed: 1 });
-    const ns = world.addNamespace('host');
-    const run = (l: string) => runCommandLine({ world, ns }, l).stdout;
+    const { world, ns, run } = dockerShell(1);
     run('docker run -d --name web img');
     run('docker run -d --name side --network container:web img');
     const sandbox = engineOf(world, ns).container('web').nsName;
