@@ -9,9 +9,8 @@ import { restoreText } from '../src/control/iptables-restore.js';
 import '../src/control/all.js';
 import { World } from '../src/net/world.js';
 import { Hook, netfilterOf } from '../src/netfilter/hooks.js';
-import { emitIpv4 } from '../src/wire/ipv4.js';
-import { emitUdp } from '../src/wire/udp.js';
 import { defineSuite } from './harness/suite.js';
+import { localInPacket } from './support/local-in-packet.js';
 
 let sink = 0;
 /** Read by nobody; keeps results observable so the JIT cannot drop the work. */
@@ -38,31 +37,7 @@ function setup(n: number, kind: 'rules' | 'set' | 'set8') {
   }
   text += 'COMMIT\n';
   restoreText(nf, text);
-  const h = world.newFrame();
-  const u8 = world.pool.bytesOf(h);
-  const l3 = world.pool.start[h]! + 14;
-  const src = 0xc0a80001;
-  const dst = 0xc0a80002; // 192.168.0.2: in no member
-  emitUdp({ srcPort: 1000, dstPort: 53, payload: new Uint8Array(18) }, u8, l3 + 20, src, dst);
-  emitIpv4(
-    {
-      tos: 0,
-      ident: 1,
-      df: false,
-      mf: false,
-      fragOffset: 0,
-      ttl: 64,
-      proto: 17,
-      src,
-      dst,
-      options: new Uint8Array(0),
-      payloadLen: 26,
-    },
-    u8,
-    l3,
-  );
-  world.pool.len[h] = 14 + 46;
-  nf.run(Hook.LocalIn, h, l3, -1, -1); // compile
+  const { h, l3 } = localInPacket(world, nf);
   return { nf, h, l3 };
 }
 

@@ -6,9 +6,8 @@
 import { restoreText } from '../src/control/iptables-restore.js';
 import { World } from '../src/net/world.js';
 import { Hook, netfilterOf } from '../src/netfilter/hooks.js';
-import { emitIpv4 } from '../src/wire/ipv4.js';
-import { emitUdp } from '../src/wire/udp.js';
 import { defineSuite } from './harness/suite.js';
+import { LOCAL_IN_SRC, localInPacket } from './support/local-in-packet.js';
 
 let sink = 0;
 /** Read by nobody; keeps results observable so the JIT cannot drop the work. */
@@ -27,30 +26,7 @@ function setup(rules: number, withTcp: boolean) {
   }
   text += 'COMMIT\n';
   restoreText(nf, text);
-  const h = world.newFrame();
-  const u8 = world.pool.bytesOf(h);
-  const off = world.pool.start[h]!;
-  const l3 = off + 14;
-  emitUdp({ srcPort: 1000, dstPort: 53, payload: new Uint8Array(18) }, u8, l3 + 20, 0xc0a80001, 0xc0a80002);
-  emitIpv4(
-    {
-      tos: 0,
-      ident: 1,
-      df: false,
-      mf: false,
-      fragOffset: 0,
-      ttl: 64,
-      proto: 17,
-      src: 0xc0a80001,
-      dst: 0xc0a80002,
-      options: new Uint8Array(0),
-      payloadLen: 26,
-    },
-    u8,
-    l3,
-  );
-  world.pool.len[h] = 14 + 46;
-  nf.run(Hook.LocalIn, h, l3, -1, -1); // compile
+  const { h, l3 } = localInPacket(world, nf);
   return { nf, h, l3 };
 }
 
@@ -74,7 +50,7 @@ function loopCase(rules: number) {
     const src = new Uint32Array(rules);
     const msk = new Uint32Array(rules).fill(0xffffffff);
     for (let i = 0; i < rules; i++) src[i] = (0x0a000000 + i) >>> 0;
-    const a = 0xc0a80001;
+    const a = LOCAL_IN_SRC; // the packet's source
     const batch = rules >= 10000 ? 4 : BATCH;
     return {
       opsPerCall: batch,
