@@ -248,8 +248,7 @@ export class Firewaller {
   private network280(n: FwNetwork, on: boolean): void {
     const br = n.ifName;
     if (n.internal) {
-      this.program('filter', ISOLATION_1, ['-i', br, '!', '-d', n.prefix, '-j', 'DROP'], on);
-      this.program('filter', ISOLATION_1, ['-o', br, '!', '-s', n.prefix, '-j', 'DROP'], on);
+      this.internalRules(ISOLATION_1, n, on);
       this.setIcc280(br, n.icc, true, on);
       return;
     }
@@ -274,13 +273,7 @@ export class Firewaller {
       this.del('filter', 'FORWARD', ['-o', br, '-j', DOCKER]);
       this.del('filter', 'FORWARD', outEstablishedArgs(br));
     }
-    // setDefaultForwardRule
-    this.appendOrDel(
-      'filter',
-      DOCKER,
-      ['!', '-i', br, '-o', br, '-j', n.unprotected ? 'ACCEPT' : 'DROP'],
-      on,
-    );
+    this.setDefaultForwardRule(n, on);
     this.ipset([on ? 'add' : 'del', IPSET_EXT_BRIDGES_V4, n.prefix, '-exist']);
     // setINC (isolateNetwork): ProgramRule Insert/Append without a check; Delete when removing.
     const inc: [string, 'I' | 'A', string[]][] = [];
@@ -304,6 +297,26 @@ export class Firewaller {
     }
   }
 
+  /**
+   * An internal network's two DROP rules: nothing from the bridge leaves its subnet, nothing from
+   * outside the subnet reaches the bridge.
+   */
+  private internalRules(chain: string, n: FwNetwork, on: boolean): void {
+    this.program('filter', chain, ['-i', n.ifName, '!', '-d', n.prefix, '-j', 'DROP'], on);
+    this.program('filter', chain, ['-o', n.ifName, '!', '-s', n.prefix, '-j', 'DROP'], on);
+  }
+
+  /** setDefaultForwardRule: DOCKER's last rule for the bridge — DROP, or ACCEPT when unprotected. */
+  private setDefaultForwardRule(n: FwNetwork, on: boolean): void {
+    const br = n.ifName;
+    this.appendOrDel(
+      'filter',
+      DOCKER,
+      ['!', '-i', br, '-o', br, '-j', n.unprotected ? 'ACCEPT' : 'DROP'],
+      on,
+    );
+  }
+
   /** v28.0.0 setIcc: rules in filter-FORWARD; ACCEPT only for an internal network with icc. */
   private setIcc280(br: string, icc: boolean, internal: boolean, insert: boolean): void {
     const accept = ['-i', br, '-o', br, '-j', 'ACCEPT'];
@@ -318,8 +331,7 @@ export class Firewaller {
   private networkRules(n: FwNetwork, on: boolean): void {
     const br = n.ifName;
     if (n.internal) {
-      this.program('filter', DOCKER_INTERNAL, ['-i', br, '!', '-d', n.prefix, '-j', 'DROP'], on);
-      this.program('filter', DOCKER_INTERNAL, ['-o', br, '!', '-s', n.prefix, '-j', 'DROP'], on);
+      this.internalRules(DOCKER_INTERNAL, n, on);
       this.setIcc(br, n.icc, true, on);
       return;
     }
@@ -339,13 +351,7 @@ export class Firewaller {
     } else {
       this.appendOrDel('filter', DOCKER_FORWARD, outNoIcc, on);
     }
-    // setDefaultForwardRule
-    this.appendOrDel(
-      'filter',
-      DOCKER,
-      ['!', '-i', br, '-o', br, '-j', n.unprotected ? 'ACCEPT' : 'DROP'],
-      on,
-    );
+    this.setDefaultForwardRule(n, on);
     this.appendOrDel('filter', DOCKER_CT, outEstablishedArgs(br), on);
     this.appendOrDel('filter', DOCKER_BRIDGE, ['-o', br, '-j', DOCKER], on);
   }
@@ -368,8 +374,7 @@ export class Firewaller {
   private newNetwork27(n: FwNetwork, on: boolean): void {
     const br = n.ifName;
     if (n.internal) {
-      this.program('filter', ISOLATION_1, ['-i', br, '!', '-d', n.prefix, '-j', 'DROP'], on);
-      this.program('filter', ISOLATION_1, ['-o', br, '!', '-s', n.prefix, '-j', 'DROP'], on);
+      this.internalRules(ISOLATION_1, n, on);
       this.setIcc27(br, n.icc, on);
     } else {
       const natArgs = masqueradeArgs(n, br);
