@@ -396,24 +396,10 @@ export class Nat {
     let statusbit = mtype === NatManip.Src ? Ips.SRC_NAT : Ips.DST_NAT;
     if (dir === Dir.Reply) statusbit ^= IPS_NAT_MASK;
     if (!(this.tb.status[r]! & statusbit)) return;
-    // The packet must look like the inverse of the other direction's tuple. manipPkt reads only the
-    // addresses and ports (for ICMP the id, which inversion keeps), so they are swapped straight from
-    // the table's columns instead of copying the tuple and inverting the copy.
-    const tb = this.tb;
-    const nt = this.nt;
-    const icmp = tb.proto[r] === IPPROTO_ICMP;
-    if (dir === Dir.Reply) {
-      nt.src = tb.origDst[r]!;
-      nt.dst = tb.origSrc[r]!;
-      nt.sport = icmp ? tb.origSport[r]! : tb.origDport[r]!;
-      nt.dport = icmp ? tb.origDport[r]! : tb.origSport[r]!;
-    } else {
-      nt.src = tb.replyDst[r]!;
-      nt.dst = tb.replySrc[r]!;
-      nt.sport = icmp ? tb.replySport[r]! : tb.replyDport[r]!;
-      nt.dport = icmp ? tb.replyDport[r]! : tb.replySport[r]!;
-    }
-    manipPkt(u8, l3Off, end, nt, mtype);
+    // The packet must look like the inverse of the other direction's tuple.
+    this.tb.readTuple(r, dir ^ 1, this.tmp);
+    invertTuple(this.tmp, this.nt);
+    manipPkt(u8, l3Off, end, this.nt, mtype);
   }
 
   /**
