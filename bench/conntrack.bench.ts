@@ -41,9 +41,9 @@ function populated(n: number, snat: boolean) {
     const l3 = world.pool.start[h]!;
     ct.in(NfHook.PreRouting, h, l3);
     if (snat) {
-      ct.nat.finish(NfHook.PreRouting, h, l3, null);
+      ct.nat.finish(NfHook.PreRouting, h, l3, -1);
       ct.nat.setupInfo(world.pool.ctId[h]! >> 3, range, NatManip.Src);
-      ct.nat.finish(NfHook.PostRouting, h, l3, null);
+      ct.nat.finish(NfHook.PostRouting, h, l3, -1);
     }
     ct.confirm(h);
   }
@@ -184,8 +184,8 @@ function packetGroup(n: number) {
               u8.set(tpl, off);
               pool.ctId[h] = -1;
               ct.in(NfHook.PreRouting, h, off);
-              ct.nat.finish(NfHook.PreRouting, h, off, null);
-              ct.nat.finish(NfHook.PostRouting, h, off, null);
+              ct.nat.finish(NfHook.PreRouting, h, off, -1);
+              ct.nat.finish(NfHook.PostRouting, h, off, -1);
               sink ^= ct.confirm(h) + pool.ctId[h]!;
             }
           },
@@ -204,8 +204,8 @@ function packetGroup(n: number) {
               u8.set(tpl, off);
               pool.ctId[h] = -1;
               ct.in(NfHook.PreRouting, h, off);
-              ct.nat.finish(NfHook.PreRouting, h, off, null);
-              ct.nat.finish(NfHook.PostRouting, h, off, null);
+              ct.nat.finish(NfHook.PreRouting, h, off, -1);
+              ct.nat.finish(NfHook.PostRouting, h, off, -1);
               sink ^= ct.confirm(h) + u8[off + 12]!;
             }
           },
@@ -238,9 +238,9 @@ function newConnGroup() {
           pool.ctId[h] = -1;
           ct.in(NfHook.PreRouting, h, off);
           const r = pool.ctId[h]! >> 3;
-          ct.nat.finish(NfHook.PreRouting, h, off, null);
+          ct.nat.finish(NfHook.PreRouting, h, off, -1);
           if (masq) ct.nat.setupInfo(r, range, NatManip.Src);
-          ct.nat.finish(NfHook.PostRouting, h, off, null);
+          ct.nat.finish(NfHook.PostRouting, h, off, -1);
           ct.confirm(h);
           rows[i] = r;
         }

@@ -151,8 +151,8 @@ export function forward(world: World, ct: Conntrack, h: number, rules: Rules = {
   const nat = ct.nat;
   if (d === 0 && nat.needsRules(h, NfHook.PreRouting) && rules.dnat)
     d = nat.setupInfo(world.pool.ctId[h]! >> 3, rules.dnat, NatManip.Dst);
-  if (d === 0) d = nat.finish(NfHook.PreRouting, h, l3, null);
-  const st = rules.masquerade?.state ?? null;
+  if (d === 0) d = nat.finish(NfHook.PreRouting, h, l3, -1);
+  const outDev = rules.masquerade?.state.outDev ?? null;
   if (d === 0 && nat.needsRules(h, NfHook.PostRouting)) {
     const r = world.pool.ctId[h]! >> 3;
     if (rules.snat) d = nat.setupInfo(r, rules.snat, NatManip.Src);
@@ -164,7 +164,7 @@ export function forward(world: World, ct: Conntrack, h: number, rules: Rules = {
         ipDst(world, h),
       );
   }
-  if (d === 0) d = nat.finish(NfHook.PostRouting, h, l3, st);
+  if (d === 0) d = nat.finish(NfHook.PostRouting, h, l3, outDev === null ? -1 : outDev.id);
   if (d === 0) d = ct.confirm(h);
   if (d !== 0) {
     ct.frameFreed(h);

@@ -9,7 +9,7 @@
 // How the rule engine drives it at the four NAT hooks (DST manip at PRE_ROUTING/LOCAL_OUT −100, SRC
 // manip at POST_ROUTING/LOCAL_IN +100):
 //   if (nat.needsRules(h, hook)) { verdict = run the nat table's chain for `hook` }  // NEW only
-//   if (verdict !== DROP) verdict = nat.finish(hook, h, l3Off, state)               // every packet
+//   if (verdict !== DROP) verdict = nat.finish(hook, h, l3Off, outDevId)            // every packet
 // The nat table is traversed only while the connection has no binding for this manip type
 // (`nf_nat_initialized`), i.e. for its first packet; SNAT/DNAT/MASQUERADE/REDIRECT targets call
 // `setupInfo` (through their target files) and end the traversal with ACCEPT; when no rule binds,
@@ -346,7 +346,7 @@ export class Nat {
    * masqueraded connection whose output device changed is killed, then `nf_nat_packet` rewrites.
    * Returns 0 or a Drop reason.
    */
-  finish(hook: number, h: number, l3Off: number, st: NatHookState | null): number {
+  finish(hook: number, h: number, l3Off: number, outDevId: number): number {
     const pool = this.ct.world.pool;
     const id = pool.ctId[h]!;
     if (id < 0) return 0;
@@ -364,11 +364,11 @@ export class Nat {
       if (!this.initialized(r, manip)) {
         const v = this.nullBinding(r, manip);
         if (v !== 0) return v;
-      } else if (this.oifChanged(r, hook, ctinfo, st)) {
+      } else if (this.oifChanged(r, hook, ctinfo, outDevId)) {
         this.ct.destroy(r);
         return Drop.NetfilterDrop;
       }
-    } else if (this.oifChanged(r, hook, ctinfo, st)) {
+    } else if (this.oifChanged(r, hook, ctinfo, outDevId)) {
       this.ct.destroy(r);
       return Drop.NetfilterDrop;
     }
@@ -376,16 +376,19 @@ export class Nat {
     return 0;
   }
 
-  /** `nf_nat_oif_changed`: a masqueraded connection now leaving through another device. */
-  private oifChanged(r: number, hook: number, ctinfo: number, st: NatHookState | null): boolean {
+  /**
+   * `nf_nat_oif_changed`: a masqueraded connection now leaving through another device. `outDevId` is
+   * the hook's output device (world device id, -1 = none).
+   */
+  private oifChanged(r: number, hook: number, ctinfo: number, outDevId: number): boolean {
     const m = this.tb.masqDev[r]!;
     return (
       m >= 0 &&
       hook === 4 &&
       ctinfo < CtInfo.EstablishedReply &&
-      st !== null &&
-      st.outDev !== null &&
-      st.outDev.id !== m
+      outDevId >= 0 &&
+      outDevId !== m &&
+      this.ct.world.devices[outDevId] !== undefined
     );
   }
 
