@@ -33,6 +33,12 @@
 //     of through a heap whose every comparison falls through to the seq tie-break (2× the event loop
 //     at 10^5 and 10^6 there). A zero-delay event appends to the run; an insertion into the middle
 //     turns the rest of the run into the heap.
+//     *Dense years.* When more than 64 of the earliest events share one instant, the year's buckets are
+//     chunk lists instead of slot lists, and an event posted without an id (`postT`: frame deliveries)
+//     is stored in them, and in the top, by value — it gets a slot only when its bucket becomes
+//     current. A slot list at 10^6 pending is a cache miss per event (slots are reused in pop order, so
+//     one list's slots are scattered over the whole table); chunks written and read in push order are
+//     not (ns-3's workload at 10^6: 2.5–3× the events/s). Sparse years keep slot lists: no copy at all.
 //   - popInto leaves the root in place; a following push drops into it and sifts down once
 //     (heapreplace), the common "handler schedules the next event" pattern.
 //   Structure changes are amortised: heap → calendar when the heap doubles past the threshold,
@@ -92,6 +98,8 @@ const YEAR_FACTOR = 2;
 const FRONT_SAMPLE = 64;
 /** At most this many buckets per pending event; a longer year is cut and its tail left in the top. */
 const MAX_BUCKETS_PER_EVENT = 2;
+/** Entries per chunk of a dense year's bucket (16 entries = 8 cache lines). */
+const CHUNK = 16;
 
 export class EventQueue {
   // Per-slot event rows, interleaved so one event touches two cache lines, not seven arrays:
@@ -129,12 +137,30 @@ export class EventQueue {
   private cur = 0;
   private nb = 0;
   private heads: Int32Array;
+  // A dense year (see rebuildFromTop) keeps each bucket as a list of chunks instead: heads[b] is its
+  // first chunk, tails[b] its last and tailFill[b] the entries in that one (the others are full).
+  // An entry is (time, seq) in chunkF and (kind, target, arg, slot) in chunkI: an event posted without
+  // an id is stored by value (slot -1) and gets a slot only when its bucket becomes current; an event
+  // with an id keeps its slot (the id names it) and the entry refers to it. Free chunks are reused LIFO.
+  private dense = false;
+  private tails: Int32Array;
+  private tailFill: Int32Array;
+  private chunkF: Float64Array;
+  private chunkI: Int32Array;
+  private chunkNext: Int32Array;
+  private chunkFresh = 0;
+  private chunkFree: Int32Array;
+  private chunkFreeLen = 0;
+  private frontSampled = false; // frontWidth saw more than FRONT_SAMPLE live events
   private bucketCount = 0;
   private bucketLimit = Number.POSITIVE_INFINITY;
   private bottomLimit: number;
 
   // Top: events beyond the year.
-  private top: Int32Array;
+  // Entries like a dense bucket's: (time, seq) in topF, (kind, target, arg, slot) in topI, by value
+  // (slot -1) for an event posted without an id while the calendar is in use, else a slot reference.
+  private topF: Float64Array;
+  private topI: Int32Array;
   private scratch = new Float64Array(0); // frontWidth's copy of the top's times
   private topLen = 0;
   private topMin = Number.POSITIVE_INFINITY;
@@ -166,7 +192,14 @@ export class EventQueue {
     this.hTime = new Float64Array(cap);
     this.hSlot = new Int32Array(cap);
     this.heads = new Int32Array(16).fill(-1);
-    this.top = new Int32Array(16);
+    this.tails = new Int32Array(16);
+    this.tailFill = new Int32Array(16);
+    this.chunkF = new Float64Array(2 * CHUNK * 16);
+    this.chunkI = new Int32Array(4 * CHUNK * 16);
+    this.chunkNext = new Int32Array(16);
+    this.chunkFree = new Int32Array(16);
+    this.topF = new Float64Array(2 * 16);
+    this.topI = new Int32Array(4 * 16);
     this.bottomLimit = 2 * this.calendarAbove;
   }
 
@@ -178,6 +211,11 @@ export class EventQueue {
   /** 'heap' or 'calendar': the structure currently in use (for tests and benchmarks). */
   get structure(): 'heap' | 'calendar' {
     return this.nb === 0 ? 'heap' : 'calendar';
+  }
+
+  /** Whether the calendar's buckets are currently chunk lists (a dense year; for tests and benchmarks). */
+  get denseBuckets(): boolean {
+    return this.dense;
   }
 
   /**
@@ -197,6 +235,39 @@ export class EventQueue {
 
   /** `push` at the time held in `t`, for events never cancelled: no id is made. */
   postT(kind: number, target: number, arg: number): void {
+    if (this.nb > 0) {
+      const b = Math.floor((this.t - this.base) * this.invW);
+      if (b >= this.nb) {
+        // Beyond the year: stored by value in the top, no slot until it reaches the bottom.
+        const i = this.topEntry();
+        const t = this.t;
+        this.topF[2 * i] = t;
+        this.topF[2 * i + 1] = this.seq++;
+        const topI = this.topI;
+        topI[4 * i] = kind & 0xffff;
+        topI[4 * i + 1] = target;
+        topI[4 * i + 2] = arg;
+        topI[4 * i + 3] = -1;
+        if (t < this.topMin) this.topMin = t;
+        if (t > this.topMax) this.topMax = t;
+        this.count++;
+        return;
+      }
+      if (b > this.cur && this.dense) {
+        // Stored by value in the bucket's chunk: no slot until the bucket becomes current.
+        const e = this.chunkEntry(b);
+        this.chunkF[2 * e] = this.t;
+        this.chunkF[2 * e + 1] = this.seq++;
+        const chunkI = this.chunkI;
+        chunkI[4 * e] = kind & 0xffff;
+        chunkI[4 * e + 1] = target;
+        chunkI[4 * e + 2] = arg;
+        chunkI[4 * e + 3] = -1;
+        this.count++;
+        if (++this.bucketCount > this.bucketLimit) this.rebuildAll();
+        return;
+      }
+    }
     this.insertT(kind, target, arg);
   }
 
@@ -232,8 +303,11 @@ export class EventQueue {
         if (this.hLen > this.bottomLimit) this.rebuildAll();
       }
     } else if (b < this.nb) {
-      this.next[slot] = this.heads[b]!;
-      this.heads[b] = slot;
+      if (this.dense) this.chunkRef(b, slot);
+      else {
+        this.next[slot] = this.heads[b]!;
+        this.heads[b] = slot;
+      }
       if (++this.bucketCount > this.bucketLimit) this.rebuildAll();
     } else {
       this.topPush(slot);
@@ -375,6 +449,8 @@ export class EventQueue {
     this.topMax = Number.NEGATIVE_INFINITY;
     this.count = 0;
     this.dead = 0;
+    this.chunkFresh = 0;
+    this.chunkFreeLen = 0;
     this.toHeapMode();
   }
 
@@ -397,6 +473,91 @@ export class EventQueue {
     this.next = growI32(this.next, cap);
     this.free = growI32(this.free, cap);
     this.cap = cap;
+  }
+
+  /** A new entry at the end of dense bucket b's chunk list (the caller fills it and counts it). */
+  private chunkEntry(b: number): number {
+    let c = this.heads[b]!;
+    let k: number;
+    if (c === -1) {
+      c = this.allocChunk();
+      this.heads[b] = c;
+      k = 0;
+    } else {
+      c = this.tails[b]!;
+      k = this.tailFill[b]!;
+      if (k === CHUNK) {
+        const n = this.allocChunk();
+        this.chunkNext[c] = n;
+        c = n;
+        k = 0;
+      }
+    }
+    this.tails[b] = c;
+    this.tailFill[b] = k + 1;
+    return c * CHUNK + k;
+  }
+
+  /** Appends to dense bucket b an entry referring to slot (an event with an id, or one from the top). */
+  private chunkRef(b: number, slot: number): void {
+    const e = this.chunkEntry(b);
+    this.chunkF[2 * e] = this.rowF[2 * slot]!;
+    this.chunkF[2 * e + 1] = this.rowF[2 * slot + 1]!;
+    this.chunkI[4 * e + 3] = slot;
+  }
+
+  /** Appends top entry i (by value or a reference) to dense bucket b. */
+  private chunkCopy(b: number, i: number): void {
+    const e = this.chunkEntry(b);
+    this.chunkF[2 * e] = this.topF[2 * i]!;
+    this.chunkF[2 * e + 1] = this.topF[2 * i + 1]!;
+    const from = this.topI;
+    const to = this.chunkI;
+    to[4 * e] = from[4 * i]!;
+    to[4 * e + 1] = from[4 * i + 1]!;
+    to[4 * e + 2] = from[4 * i + 2]!;
+    to[4 * e + 3] = from[4 * i + 3]!;
+  }
+
+  private allocChunk(): number {
+    if (this.chunkFreeLen > 0) return this.chunkFree[--this.chunkFreeLen]!;
+    if (this.chunkFresh === this.chunkNext.length) {
+      const cap = this.chunkNext.length * 2;
+      this.chunkF = growF64(this.chunkF, 2 * CHUNK * cap);
+      this.chunkI = growI32(this.chunkI, 4 * CHUNK * cap);
+      this.chunkNext = growI32(this.chunkNext, cap);
+      this.chunkFree = growI32(this.chunkFree, cap);
+    }
+    return this.chunkFresh++;
+  }
+
+  /**
+   * A slot for chunk entry e: its own slot when it refers to one, else a fresh slot holding a copy of
+   * the event (its generation made odd: pending, with no id ever issued for this generation).
+   */
+  private slotOfEntry(e: number): number {
+    return this.slotFrom(this.chunkF, this.chunkI, e);
+  }
+
+  /** `slotOfEntry` for entry e of any entry arrays (a chunk's or the top's). */
+  private slotFrom(entF: Float64Array, entI: Int32Array, e: number): number {
+    const s = entI[4 * e + 3]!;
+    if (s !== -1) return s;
+    let slot: number;
+    if (this.freeLen > 0) slot = this.free[--this.freeLen]!;
+    else {
+      if (this.fresh === this.cap) this.growSlots();
+      slot = this.fresh++;
+    }
+    const rowI = this.rowI;
+    const r = 4 * slot;
+    this.rowF[2 * slot] = entF[2 * e]!;
+    this.rowF[2 * slot + 1] = entF[2 * e + 1]!;
+    rowI[r] = entI[4 * e]!;
+    rowI[r + 1] = entI[4 * e + 1]!;
+    rowI[r + 2] = entI[4 * e + 2]!;
+    rowI[r + 3] = (rowI[r + 3]! + 1) & GEN_MASK;
+    return slot;
   }
 
   /** Sift-up of a freshly pushed event: its seq is the largest, so an equal parent time stops it. */
@@ -512,12 +673,59 @@ export class EventQueue {
     for (let i = (n >> 1) - 1; i >= 0; i--) this.sink(i, this.hSlot[i]!, n);
   }
 
+  /** Appends a top entry referring to slot. */
   private topPush(slot: number): void {
+    const i = this.topEntry();
     const t = this.rowF[2 * slot]!;
-    if (this.topLen === this.top.length) this.top = growI32(this.top, this.top.length * 2);
-    this.top[this.topLen++] = slot;
+    this.topF[2 * i] = t;
+    this.topF[2 * i + 1] = this.rowF[2 * slot + 1]!;
+    this.topI[4 * i + 3] = slot;
     if (t < this.topMin) this.topMin = t;
     if (t > this.topMax) this.topMax = t;
+  }
+
+  /** Copies entry e of a chunk (by value or a reference) to the top. */
+  private topCopy(e: number): void {
+    const i = this.topEntry();
+    const t = this.chunkF[2 * e]!;
+    this.topF[2 * i] = t;
+    this.topF[2 * i + 1] = this.chunkF[2 * e + 1]!;
+    const from = this.chunkI;
+    const to = this.topI;
+    to[4 * i] = from[4 * e]!;
+    to[4 * i + 1] = from[4 * e + 1]!;
+    to[4 * i + 2] = from[4 * e + 2]!;
+    to[4 * i + 3] = from[4 * e + 3]!;
+    if (t < this.topMin) this.topMin = t;
+    if (t > this.topMax) this.topMax = t;
+  }
+
+  /** Reverses top entries [from, to). */
+  private reverseTop(from: number, to: number): void {
+    const f = this.topF;
+    const n = this.topI;
+    for (let i = from, j = to - 1; i < j; i++, j--) {
+      for (let k = 0; k < 2; k++) {
+        const x = f[2 * i + k]!;
+        f[2 * i + k] = f[2 * j + k]!;
+        f[2 * j + k] = x;
+      }
+      for (let k = 0; k < 4; k++) {
+        const x = n[4 * i + k]!;
+        n[4 * i + k] = n[4 * j + k]!;
+        n[4 * j + k] = x;
+      }
+    }
+  }
+
+  /** Index of a new top entry (the caller fills it and updates topMin/topMax). */
+  private topEntry(): number {
+    const i = this.topLen++;
+    if (2 * i === this.topF.length) {
+      this.topF = growF64(this.topF, 2 * this.topF.length);
+      this.topI = growI32(this.topI, 2 * this.topI.length);
+    }
+    return i;
   }
 
   /** Moves the next events into the empty bottom heap; false when nothing is pending anywhere. */
@@ -545,6 +753,50 @@ export class EventQueue {
 
   /** Empties bucket b into the (empty) bottom heap, dropping cancelled entries. */
   private transfer(b: number): void {
+    if (this.dense) this.transferChunks(b);
+    else this.transferSlots(b);
+  }
+
+  /** A dense bucket: its chunks, read in order, give the bottom in push order. */
+  private transferChunks(b: number): void {
+    const last = this.tails[b]!;
+    const lastFill = this.tailFill[b]!;
+    let n = 0;
+    let walked = 0;
+    for (let c = this.heads[b]!; ; ) {
+      const fill = c === last ? lastFill : CHUNK;
+      walked += fill;
+      while (this.hTime.length <= n + fill + 1) this.growHeap(); // sink may read one past the end
+      for (let e = c * CHUNK, end = e + fill; e < end; e++) {
+        const s = this.slotOfEntry(e);
+        if (this.isLive(s)) {
+          this.hTime[n] = this.chunkF[2 * e]!;
+          this.hSlot[n] = s;
+          n++;
+        } else {
+          this.freeSlot(s);
+          this.dead--;
+        }
+      }
+      this.chunkFree[this.chunkFreeLen++] = c;
+      if (c === last) break;
+      c = this.chunkNext[c]!;
+    }
+    this.heads[b] = -1;
+    this.bucketCount -= walked;
+    this.hLen = n;
+    this.runAt = 0;
+    if (n <= this.sortRunMax || this.isSortedRun(n)) {
+      this.insertionSort(n);
+      this.runMode = true;
+    } else {
+      this.runMode = false;
+      this.heapify();
+    }
+  }
+
+  /** A sparse bucket: a list of slots, prepended in push order. */
+  private transferSlots(b: number): void {
     while (this.hTime.length <= this.hLen + this.bucketCount) this.growHeap();
     const rowF = this.rowF;
     const next = this.next;
@@ -631,13 +883,36 @@ export class EventQueue {
   /** Gathers every pending entry into the top, then rebuilds (size change, drift, or purge). */
   private rebuildAll(): void {
     this.settle();
-    for (let i = this.runMode ? this.runAt : 0; i < this.hLen; i++) this.topPush(this.hSlot[i]!);
+    // Gathered in (time, seq) order wherever cheap — a run as it is, the heap by popping it, a slot list
+    // reversed into push order — so that the buckets rebuilt from the top are again in push order for
+    // each instant and become sorted runs (a heap over one instant pays the seq tie-break at every
+    // level: at 10^5 events per 100 ns, the year built while the queue filled made every bucket a heap).
+    if (this.runMode) for (let i = this.runAt; i < this.hLen; i++) this.topPush(this.hSlot[i]!);
+    else {
+      while (this.hLen > 0) {
+        this.topPush(this.hSlot[0]!);
+        this.removeTop();
+      }
+    }
     this.hLen = 0;
     this.runAt = 0;
     this.runMode = false;
     if (this.bucketCount > 0) {
       for (let b = this.cur + 1; b < this.nb; b++) {
-        for (let s = this.heads[b]!; s !== -1; s = this.next[s]!) this.topPush(s);
+        if (this.heads[b] === -1) continue;
+        if (this.dense) {
+          const last = this.tails[b]!;
+          for (let c = this.heads[b]!; ; c = this.chunkNext[c]!) {
+            const fill = c === last ? this.tailFill[b]! : CHUNK;
+            for (let e = c * CHUNK, end = e + fill; e < end; e++) this.topCopy(e);
+            this.chunkFree[this.chunkFreeLen++] = c;
+            if (c === last) break;
+          }
+        } else {
+          const from = this.topLen;
+          for (let s = this.heads[b]!; s !== -1; s = this.next[s]!) this.topPush(s);
+          this.reverseTop(from, this.topLen);
+        }
         this.heads[b] = -1;
       }
       this.bucketCount = 0;
@@ -646,6 +921,7 @@ export class EventQueue {
   }
 
   private toHeapMode(): void {
+    this.dense = false;
     this.nb = 0;
     this.base = 0;
     this.invW = 0;
@@ -657,20 +933,25 @@ export class EventQueue {
 
   /** Precondition: bottom and buckets are empty; every pending entry is in the top. */
   private rebuildFromTop(): void {
-    const top = this.top;
+    const topF = this.topF;
+    const topI = this.topI;
     const n = this.topLen;
     if (this.count <= this.calendarAbove) {
       while (this.hTime.length <= n) this.growHeap();
       let h = 0;
       for (let i = 0; i < n; i++) {
-        const s = top[i]!;
+        const s = this.slotFrom(topF, topI, i);
         if (this.isLive(s)) {
-          this.hTime[h] = this.rowF[2 * s]!;
+          this.hTime[h] = topF[2 * i]!;
           this.hSlot[h] = s;
           h++;
         } else this.freeSlot(s);
       }
       this.hLen = h;
+      // A heap, whatever the bottom was: refill gets here after a bucket of only cancelled entries
+      // left an empty *run* behind (a sequence the model test found).
+      this.runMode = false;
+      this.runAt = 0;
       this.heapify();
       this.toHeapMode();
       this.topLen = 0;
@@ -686,38 +967,59 @@ export class EventQueue {
       // events at one instant get 1 ns buckets, so the year still ends and later events reach the top.
       let width = span > 0 ? (span * YEAR_FACTOR) / spread : 1;
       const front = this.frontWidth(n);
+      // Dense when more than FRONT_SAMPLE of the earliest events share one instant (frontWidth 0): ns-3's
+      // benchmark at 10^5 pending puts ~1000 events on each nanosecond. A bucket is then one instant of
+      // hundreds of events; as a slot list, each of them is a cache miss at transfer (slots are reused
+      // in pop order, so a list's slots are scattered over the whole table), while chunks in push order
+      // are read sequentially. Sparse buckets (a few events each) stay slot lists: no copy at all.
+      this.dense = front === 0 && this.frontSampled;
       if (front > 0 && front < width) width = front;
       // The year covers the span when that takes at most MAX_BUCKETS_PER_EVENT·N buckets; what lies
       // beyond stays in the top for the next year.
       const nb = Math.min(Math.floor(span / width) + 1, Math.max(spread, MAX_BUCKETS_PER_EVENT * this.count));
-      if (this.heads.length < nb) this.heads = new Int32Array(Math.max(nb, this.heads.length * 2));
+      if (this.heads.length < nb) {
+        const size = Math.max(nb, this.heads.length * 2);
+        this.heads = new Int32Array(size);
+        this.tails = new Int32Array(size);
+        this.tailFill = new Int32Array(size);
+      }
       this.heads.fill(-1, 0, nb);
       this.base = this.topMin;
       this.invW = 1 / width;
       this.nb = nb;
       this.cur = -1;
       const heads = this.heads;
-      const next = this.next;
-      const rowF = this.rowF;
       let moved = 0;
       let kept = 0;
       let keptMin = Number.POSITIVE_INFINITY;
       let keptMax = Number.NEGATIVE_INFINITY;
+      // Entries that stay in the top are compacted in place (kept <= i), in their order.
       for (let i = 0; i < n; i++) {
-        const s = top[i]!;
-        if (this.isLive(s)) {
-          const t = rowF[2 * s]!;
-          const b = Math.floor((t - this.base) * this.invW);
-          if (b < nb) {
-            next[s] = heads[b]!;
+        const ref = topI[4 * i + 3]!;
+        if (ref !== -1 && !this.isLive(ref)) {
+          this.freeSlot(ref);
+          continue;
+        }
+        const t = topF[2 * i]!;
+        const b = Math.floor((t - this.base) * this.invW);
+        if (b < nb) {
+          if (this.dense) this.chunkCopy(b, i);
+          else {
+            const s = this.slotFrom(topF, topI, i);
+            this.next[s] = heads[b]!;
             heads[b] = s;
-            moved++;
-          } else {
-            top[kept++] = s;
-            if (t < keptMin) keptMin = t;
-            if (t > keptMax) keptMax = t;
           }
-        } else this.freeSlot(s);
+          moved++;
+        } else {
+          if (kept !== i) {
+            topF[2 * kept] = t;
+            topF[2 * kept + 1] = topF[2 * i + 1]!;
+            topI.copyWithin(4 * kept, 4 * i, 4 * i + 4);
+          }
+          kept++;
+          if (t < keptMin) keptMin = t;
+          if (t > keptMax) keptMax = t;
+        }
       }
       this.topLen = kept;
       this.topMin = keptMin;
@@ -739,10 +1041,11 @@ export class EventQueue {
     const times = this.scratch;
     let m = 0;
     for (let i = 0; i < n; i++) {
-      const s = this.top[i]!;
-      if (this.isLive(s)) times[m++] = this.rowF[2 * s]!;
+      const s = this.topI[4 * i + 3]!;
+      if (s === -1 || this.isLive(s)) times[m++] = this.topF[2 * i]!;
     }
     const k = Math.min(m - 1, FRONT_SAMPLE);
+    this.frontSampled = k === FRONT_SAMPLE;
     if (k < 1) return 0;
     const front = ((selectKth(times, m, k) - this.topMin) / k) * this.bucketSize;
     if (!(front > 0)) return 0; // the front is one instant: the average-based width already splits it
