@@ -152,6 +152,12 @@ export class EventQueue {
   private chunkFree: Int32Array;
   private chunkFreeLen = 0;
   private frontSampled = false; // frontWidth saw more than FRONT_SAMPLE live events
+  // The bottom may also be the current dense bucket itself, popped in place ("chunk run"): when the
+  // bucket is in (time, seq) order, which it is unless a rebuild mixed it, its entries are read where
+  // they lie, from entry crK of chunk heads[cur] to tailFill[cur] of tails[cur], and a later event that
+  // sorts last is appended to it. Anything else turns the rest into slots (chunkRunToSlots).
+  private chunkRun = false;
+  private crK = 0;
   private bucketCount = 0;
   private bucketLimit = Number.POSITIVE_INFINITY;
   private bottomLimit: number;
@@ -253,8 +259,9 @@ export class EventQueue {
         this.count++;
         return;
       }
-      if (b > this.cur && this.dense) {
-        // Stored by value in the bucket's chunk: no slot until the bucket becomes current.
+      if (b > this.cur ? this.dense : this.chunkRun && this.t >= this.chunkRunLastTime()) {
+        // Stored by value in the bucket's chunk (or appended to the current one popped in place): no
+        // slot until the bucket becomes current, none at all when it is popped in place.
         const e = this.chunkEntry(b);
         this.chunkF[2 * e] = this.t;
         this.chunkF[2 * e + 1] = this.seq++;
@@ -264,7 +271,7 @@ export class EventQueue {
         chunkI[4 * e + 2] = arg;
         chunkI[4 * e + 3] = -1;
         this.count++;
-        if (++this.bucketCount > this.bucketLimit) this.rebuildAll();
+        if (b > this.cur && ++this.bucketCount > this.bucketLimit) this.rebuildAll();
         return;
       }
     }
@@ -293,6 +300,13 @@ export class EventQueue {
     this.count++;
     const b = Math.floor((timeNs - this.base) * this.invW);
     if (b <= this.cur) {
+      if (this.chunkRun) {
+        if (timeNs >= this.chunkRunLastTime()) {
+          this.chunkRef(this.cur, slot);
+          return slot;
+        }
+        this.chunkRunToSlots();
+      }
       if (this.holeAtTop) {
         this.holeAtTop = false;
         this.sink(0, slot, this.hLen);
@@ -333,6 +347,11 @@ export class EventQueue {
   peekTime(): number {
     this.settle();
     for (;;) {
+      if (this.chunkRun) {
+        const t = this.chunkRunPeek();
+        if (t >= 0) return t;
+        continue;
+      }
       if (this.runMode) {
         const i = this.runAt;
         if (i === this.hLen) {
@@ -375,6 +394,11 @@ export class EventQueue {
     if (this.count === 0) return false;
     this.settle();
     for (;;) {
+      if (this.chunkRun) {
+        const r = this.chunkRunPop(out);
+        if (r >= 0) return r === 1;
+        continue; // used up: the bottom is empty, refill below
+      }
       if (this.runMode) {
         const i = this.runAt;
         if (i === this.hLen) {
@@ -451,6 +475,8 @@ export class EventQueue {
     this.dead = 0;
     this.chunkFresh = 0;
     this.chunkFreeLen = 0;
+    this.chunkRun = false;
+    this.crK = 0;
     this.toHeapMode();
   }
 
@@ -741,7 +767,7 @@ export class EventQueue {
         while (heads[b] === -1) b++;
         this.cur = b;
         this.transfer(b);
-        if (this.hLen > 0) return true;
+        if (this.hLen > 0 || this.chunkRun) return true;
       } else if (this.topLen > 0) {
         this.rebuildFromTop();
         if (this.hLen > 0) return true;
@@ -753,8 +779,159 @@ export class EventQueue {
 
   /** Empties bucket b into the (empty) bottom heap, dropping cancelled entries. */
   private transfer(b: number): void {
-    if (this.dense) this.transferChunks(b);
-    else this.transferSlots(b);
+    if (!this.dense) this.transferSlots(b);
+    else if (this.chunksSorted(b)) {
+      this.bucketCount -= this.bucketLength(b);
+      this.chunkRun = true;
+      this.crK = 0;
+    } else this.transferChunks(b);
+  }
+
+  /** Entries (live or cancelled) in dense bucket b. */
+  private bucketLength(b: number): number {
+    const last = this.tails[b]!;
+    let n = 0;
+    for (let c = this.heads[b]!; c !== last; c = this.chunkNext[c]!) n += CHUNK;
+    return n + this.tailFill[b]!;
+  }
+
+  /** Whether dense bucket b's entries are in (time, seq) order as they lie. */
+  private chunksSorted(b: number): boolean {
+    const last = this.tails[b]!;
+    const f = this.chunkF;
+    let pt = Number.NEGATIVE_INFINITY;
+    let ps = -1;
+    for (let c = this.heads[b]!; ; c = this.chunkNext[c]!) {
+      const end = c * CHUNK + (c === last ? this.tailFill[b]! : CHUNK);
+      for (let e = c * CHUNK; e < end; e++) {
+        const t = f[2 * e]!;
+        const q = f[2 * e + 1]!;
+        if (t < pt || (t === pt && q < ps)) return false;
+        pt = t;
+        ps = q;
+      }
+      if (c === last) return true;
+    }
+  }
+
+  /**
+   * Pops the chunk run's next due event into `out`: 1 when popped, 0 when the next one is later than
+   * `horizon`, -1 when the run is used up (the bottom is then empty). Cancelled entries are dropped.
+   */
+  private chunkRunPop(out: EventRecord): number {
+    const cur = this.cur;
+    for (;;) {
+      const c = this.heads[cur]!;
+      const last = this.tails[cur]!;
+      const fill = c === last ? this.tailFill[cur]! : CHUNK;
+      const k = this.crK;
+      if (k === fill) {
+        this.chunkFree[this.chunkFreeLen++] = c;
+        this.crK = 0;
+        if (c === last) {
+          this.heads[cur] = -1;
+          this.chunkRun = false;
+          return -1;
+        }
+        this.heads[cur] = this.chunkNext[c]!;
+        continue;
+      }
+      const e = c * CHUNK + k;
+      const t = this.chunkF[2 * e]!;
+      if (t > this.horizon) return 0;
+      this.crK = k + 1;
+      const chunkI = this.chunkI;
+      const s = chunkI[4 * e + 3]!;
+      if (s === -1) {
+        out.time = t;
+        out.kind = chunkI[4 * e]!;
+        out.target = chunkI[4 * e + 1]!;
+        out.arg = chunkI[4 * e + 2]!;
+        out.id = -1;
+        this.count--;
+        return 1;
+      }
+      const rowI = this.rowI;
+      const r = 4 * s;
+      const gen = rowI[r + 3]!;
+      this.free[this.freeLen++] = s;
+      if ((gen & 1) === 0) {
+        this.dead--;
+        continue;
+      }
+      out.time = t;
+      out.kind = rowI[r]!;
+      out.target = rowI[r + 1]!;
+      out.arg = rowI[r + 2]!;
+      out.id = gen * SLOT_SPACE + s;
+      rowI[r + 3] = (gen + 1) & GEN_MASK;
+      this.count--;
+      return 1;
+    }
+  }
+
+  /** The chunk run's next live event's time, or -1 when the run is used up (then ended). */
+  private chunkRunPeek(): number {
+    const cur = this.cur;
+    for (;;) {
+      const c = this.heads[cur]!;
+      const last = this.tails[cur]!;
+      const fill = c === last ? this.tailFill[cur]! : CHUNK;
+      const k = this.crK;
+      if (k === fill) {
+        this.chunkFree[this.chunkFreeLen++] = c;
+        this.crK = 0;
+        if (c === last) {
+          this.heads[cur] = -1;
+          this.chunkRun = false;
+          return -1;
+        }
+        this.heads[cur] = this.chunkNext[c]!;
+        continue;
+      }
+      const e = c * CHUNK + k;
+      const s = this.chunkI[4 * e + 3]!;
+      if (s === -1 || this.isLive(s)) return this.chunkF[2 * e]!;
+      this.crK = k + 1;
+      this.freeSlot(s);
+      this.dead--;
+    }
+  }
+
+  /** The time of the chunk run's last entry (popped or not), for appends. */
+  private chunkRunLastTime(): number {
+    const cur = this.cur;
+    return this.chunkF[2 * (this.tails[cur]! * CHUNK + this.tailFill[cur]! - 1)]!;
+  }
+
+  /** Ends the chunk run: what is left of it becomes slots in a sorted run (the bottom as usual). */
+  private chunkRunToSlots(): void {
+    const cur = this.cur;
+    this.chunkRun = false;
+    let n = 0;
+    const last = this.tails[cur]!;
+    for (let c = this.heads[cur]!, k = this.crK; ; c = this.chunkNext[c]!, k = 0) {
+      const end = c * CHUNK + (c === last ? this.tailFill[cur]! : CHUNK);
+      while (this.hTime.length <= n + CHUNK + 1) this.growHeap();
+      for (let e = c * CHUNK + k; e < end; e++) {
+        const s = this.slotOfEntry(e);
+        if (this.isLive(s)) {
+          this.hTime[n] = this.chunkF[2 * e]!;
+          this.hSlot[n] = s;
+          n++;
+        } else {
+          this.freeSlot(s);
+          this.dead--;
+        }
+      }
+      this.chunkFree[this.chunkFreeLen++] = c;
+      if (c === last) break;
+    }
+    this.heads[cur] = -1;
+    this.crK = 0;
+    this.hLen = n;
+    this.runAt = 0;
+    this.runMode = true;
   }
 
   /** A dense bucket: its chunks, read in order, give the bottom in push order. */
@@ -883,6 +1060,7 @@ export class EventQueue {
   /** Gathers every pending entry into the top, then rebuilds (size change, drift, or purge). */
   private rebuildAll(): void {
     this.settle();
+    if (this.chunkRun) this.chunkRunToSlots();
     // Gathered in (time, seq) order wherever cheap — a run as it is, the heap by popping it, a slot list
     // reversed into push order — so that the buckets rebuilt from the top are again in push order for
     // each instant and become sorted runs (a heap over one instant pays the seq tie-break at every
