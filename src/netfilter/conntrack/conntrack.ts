@@ -191,7 +191,8 @@ export class Conntrack {
       else if (proto === IPPROTO_UDP) verdict = udpPacket(tb, r, clock, this.sys);
       else if (proto === IPPROTO_ICMP) verdict = icmpPacket(tb, r, clock, this.sys);
       else {
-        tb.refresh(r, this.world.sim.now, this.sys.genericNs);
+        const t = this.sys.genericNs;
+        tb.expires[r] = tb.inUse[r] === RowUse.Confirmed ? this.world.sim.now + t : t; // nf_ct_refresh
         verdict = CtVerdict.Accept;
       }
       if (verdict <= 0) {

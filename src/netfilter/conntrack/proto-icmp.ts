@@ -10,7 +10,7 @@
 // refreshed to `nf_conntrack_icmp_timeout` (30 s) by every packet.
 
 import { CtVerdict } from './proto-tcp.js';
-import type { Clock, CtTable } from './table.js';
+import { type Clock, type CtTable, RowUse } from './table.js';
 import type { CtSysctls } from './timeouts.js';
 
 /** Checks the ICMP header length (`icmp_error`: fewer than 8 bytes is INVALID; types above 18 too). */
@@ -20,6 +20,7 @@ export function icmpError(u8: Uint8Array, l4: number, end: number): boolean {
 
 /** `icmp_packet`: refresh (connections only exist for request/reply pairs, checked at creation). */
 export function icmpPacket(tb: CtTable, r: number, clock: Clock, sys: CtSysctls): number {
-  tb.refresh(r, clock.now, sys.icmpNs);
+  const t = sys.icmpNs;
+  tb.expires[r] = tb.inUse[r] === RowUse.Confirmed ? clock.now + t : t; // nf_ct_refresh
   return CtVerdict.Accept;
 }

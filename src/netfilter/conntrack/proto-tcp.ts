@@ -649,7 +649,7 @@ export function tcpPacket(
   } else if (!(tb.status[r]! & Ips.ASSURED) && (oldS === sSR || oldS === sES) && newState === sES) {
     tb.status[r]! |= Ips.ASSURED;
   }
-  tb.refresh(r, now, timeout);
+  tb.expires[r] = tb.inUse[r] === RowUse.Confirmed ? now + timeout : timeout; // nf_ct_refresh
   return CtVerdict.Accept;
 }
 

@@ -7,7 +7,7 @@
 // `nf_conntrack_udp_timeout_stream` (120 s) and sets ASSURED.
 
 import { CtVerdict } from './proto-tcp.js';
-import type { Clock, CtTable } from './table.js';
+import { type Clock, type CtTable, RowUse } from './table.js';
 import type { CtSysctls } from './timeouts.js';
 import { Ips } from './tuple.js';
 
@@ -33,11 +33,12 @@ export function udpPacket(tb: CtTable, r: number, clock: Clock, sys: CtSysctls):
       extra = sys.udpStreamNs;
       stream = (status & Ips.ASSURED) === 0;
     }
-    tb.refresh(r, now, extra);
+    tb.expires[r] = tb.inUse[r] === RowUse.Confirmed ? now + extra : extra; // nf_ct_refresh
     if (status & Ips.NAT_CLASH) return CtVerdict.Accept; // never ASSURED
     if (stream) tb.status[r] = status | Ips.ASSURED;
   } else {
-    tb.refresh(r, now, sys.udpNs);
+    const t = sys.udpNs;
+    tb.expires[r] = tb.inUse[r] === RowUse.Confirmed ? now + t : t; // nf_ct_refresh
   }
   return CtVerdict.Accept;
 }

@@ -79,7 +79,14 @@ export class CtTable {
   status = new Uint32Array(INITIAL_ROWS);
   /** `ct->mark` (CONNMARK). */
   mark = new Uint32Array(INITIAL_ROWS);
-  /** Absolute expiry in ns once confirmed; the relative timeout while unconfirmed (as `ct->timeout`). */
+  /**
+   * Absolute expiry in ns once confirmed; the relative timeout while unconfirmed (as `ct->timeout`).
+   * `nf_ct_refresh` is written out where a tracker refreshes a row —
+   *   tb.expires[r] = tb.inUse[r] === RowUse.Confirmed ? now + timeoutNs : timeoutNs;
+   * — rather than called: both times are doubles past 2^31, and a call V8 leaves un-inlined (it did
+   * in `Conntrack.in` once the tuple parse and lookup were inlined) boxes each into a 16-byte
+   * HeapNumber per packet.
+   */
   expires = new Float64Array(INITIAL_ROWS);
   /** Creation time (ns): UDP's `stream_ts` base and listing order. */
   created = new Float64Array(INITIAL_ROWS);
@@ -228,12 +235,6 @@ export class CtTable {
     this.inUse[r] = RowUse.Confirmed;
     this.owner[r] = -1;
     this.confirmed++;
-  }
-
-  /** `nf_ct_refresh`: a confirmed row expires `timeoutNs` from now; an unconfirmed one keeps the
-   * relative timeout until `confirm` adds the time (as `ct->timeout` before `__nf_conntrack_confirm`). */
-  refresh(r: number, now: number, timeoutNs: number): void {
-    this.expires[r] = this.inUse[r] === RowUse.Confirmed ? now + timeoutNs : timeoutNs;
   }
 
   /** Highest row index ever used + 1 (iteration bound). */
