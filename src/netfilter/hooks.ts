@@ -14,8 +14,6 @@
 //            have passed the IPv4 layer's checks (ip_rcv_core) — run trusts IHL and total length.
 //     inDev  world device id the packet arrived on (PREROUTING, INPUT, FORWARD), else -1
 //     outDev world device id chosen by routing (FORWARD, OUTPUT, POSTROUTING), else -1
-//   runNext(hook, h, l3Off, inDev, outDev) — the IPv4 layer's FORWARD and POSTROUTING: `run` for the
-//     frame the previous hook call accepted, taking up what that call read (see the method).
 //   runBridged(hook, h, l3Off, inDev, outDev, physIn, physOut, bridged) — br_netfilter: inDev/outDev are
 //     the bridge device, physIn/physOut its ports (-1 when unknown), bridged = 1 while being bridged.
 //   Where the kernel calls them: ip_rcv → PREROUTING (in=dev); ip_local_deliver → INPUT (in=dev);
@@ -88,11 +86,6 @@ export interface ConntrackHook {
   ctSetMark(ctx: PacketCtx, mark: number): void;
   /** ctx.ctState/ctDir from the frame's entry at hooks after nf_conntrack_in (INPUT, FORWARD, POSTROUTING). */
   attach?(ctx: PacketCtx): void;
-  /**
-   * As `attach`, when ctx still holds what an earlier hook of this traversal computed for the same
-   * frame: refills only if the frame's entry or its NAT status bits may have changed since.
-   */
-  reattach?(ctx: PacketCtx): void;
 }
 
 export interface NatHook {
@@ -186,19 +179,6 @@ export class Netfilter {
    * nat step, and the traversal has always shown those the header as it entered the hook.
    */
   private readonly eagerParse = new Uint8Array(HOOK_COUNT);
-  /**
-   * Per hook, 1 when the header fields ctx read in it may no longer describe the frame when it
-   * leaves: a nat step rewrote it (and kept showing later tables the header as it entered).
-   */
-  private readonly rewrites = new Uint8Array(HOOK_COUNT);
-  /**
-   * Frame whose traversal ctx still describes (-1 = none): set when PREROUTING, FORWARD or OUTPUT
-   * (reached through `run`/`runNext`) accepted it, cleared at the start of every hook call, so only
-   * the very next call can take it up (`runNext`, `continueTraversal`).
-   */
-  private carryH = -1;
-  /** The frame's end (start + len) when ctx was last loaded; parseHeaders may clamp ctx.end below it. */
-  private loadedEnd = 0;
   private readonly stackRule = new Int32Array(MAX_JUMP_DEPTH + 1);
   private readonly stackEnd = new Int32Array(MAX_JUMP_DEPTH + 1);
   // Interface patterns: id → text; per-device memo of pattern matches (0 unknown, 1 no, 2 yes).
@@ -230,7 +210,6 @@ export class Netfilter {
 
   changed(): void {
     for (const fn of this.changeListeners) fn();
-    this.carryH = -1;
     for (let t = 0; t < 4; t++) this.compiled[t] = null;
     this.active.fill(0);
     for (let hook = 0; hook < HOOK_COUNT; hook++) {
@@ -246,7 +225,6 @@ export class Netfilter {
       const natAt = on.indexOf(TableId.Nat);
       this.eagerParse[hook] =
         natAt >= 0 && on.some((t, i) => i > natAt && (t >= 0 || t === IPVS_OUT || t === IPVS_IN)) ? 1 : 0;
-      this.rewrites[hook] = natAt >= 0 ? 1 : 0;
     }
   }
 
@@ -261,36 +239,15 @@ export class Netfilter {
   }
 
   run(hook: number, h: number, l3Off: number, inDev: number, outDev: number): number {
-    this.setPhys(h);
-    return this.runHook(hook, h, l3Off, inDev, outDev, false);
-  }
-
-  /**
-   * `run` for the IPv4 layer's FORWARD and POSTROUTING calls, which go on with the frame it passed to
-   * this namespace's previous hook call when that one accepted it (ip_rcv → ip_forward → ip_output,
-   * __ip_local_out → ip_output, no other hook call in between; the frame's bytes changed only in TTL
-   * and header checksum, or by the NAT step of that hook). ctx then keeps what that hook read.
-   * FORWARD carries only when PREROUTING has steps: otherwise no hook call precedes it for this frame,
-   * and the accepted call before may have been another frame's that had the same handle. Nothing
-   * before POSTROUTING can be skipped that way: PREROUTING and OUTPUT have steps whenever it has.
-   */
-  runNext(hook: number, h: number, l3Off: number, inDev: number, outDev: number): number {
-    this.setPhys(h);
-    const carried =
-      this.carryH === h &&
-      (hook === Hook.PostRouting || (hook === Hook.Forward && this.active[Hook.PreRouting] !== 0));
-    return this.runHook(hook, h, l3Off, inDev, outDev, carried);
-  }
-
-  /** A frame that entered by a bridge port with br_netfilter on keeps its physindev while it is
-   * routed (nf_bridge_info stays on the skb), so -m physdev --physdev-in matches in INPUT/FORWARD. */
-  private setPhys(h: number): void {
     const ctx = this.ctx;
+    // A frame that entered by a bridge port with br_netfilter on keeps its physindev while it is
+    // routed (nf_bridge_info stays on the skb), so -m physdev --physdev-in matches in INPUT/FORWARD.
     const pool = this.poolOf();
     const nb = pool === null ? -1 : pool.nfBridge[h]!;
     ctx.physIn = nb < 0 ? -1 : nb & NfBridge.DevMask;
     ctx.physOut = -1;
     ctx.bridged = 0;
+    return this.runHook(hook, h, l3Off, inDev, outDev);
   }
 
   runBridged(
@@ -307,30 +264,16 @@ export class Netfilter {
     ctx.physIn = physIn;
     ctx.physOut = physOut;
     ctx.bridged = bridged;
-    // br_netfilter's hooks run from the bridge, not from the IPv4 layer's chain: nothing is carried
-    // into them or out of them.
-    const v = this.runHook(hook, h, l3Off, inDev, outDev, false);
-    this.carryH = -1;
-    return v;
+    return this.runHook(hook, h, l3Off, inDev, outDev);
   }
 
-  private runHook(
-    hook: number,
-    h: number,
-    l3Off: number,
-    inDev: number,
-    outDev: number,
-    carried: boolean,
-  ): number {
+  private runHook(hook: number, h: number, l3Off: number, inDev: number, outDev: number): number {
     const ctx = this.ctx;
-    if (!carried || ctx.l3Off !== l3Off || !this.continueTraversal(ctx, h)) {
-      this.load(ctx, h, l3Off);
-      // The entry nf_conntrack_in attached at PREROUTING/OUTPUT travels with the skb: later hooks see
-      // its state (xt_conntrack reads skb->_nfct).
-      if (hook !== Hook.PreRouting && hook !== Hook.LocalOut && this.conntrack !== null)
-        this.conntrack.attach?.(ctx);
-    }
-    this.carryH = -1;
+    this.load(ctx, h, l3Off);
+    // The entry nf_conntrack_in attached at PREROUTING/OUTPUT travels with the skb: later hooks see
+    // its state (xt_conntrack reads skb->_nfct).
+    if (hook !== Hook.PreRouting && hook !== Hook.LocalOut && this.conntrack !== null)
+      this.conntrack.attach?.(ctx);
     ctx.hook = hook;
     ctx.inDev = inDev;
     ctx.outDev = outDev;
@@ -366,45 +309,8 @@ export class Netfilter {
       if (v !== Verdict.Accept) break;
     }
     const pool = this.poolOf();
-    if (pool !== null) {
-      pool.mark[h] = ctx.mark;
-      // Carried on only where the IPv4 layer goes on with the same frame (ip_rcv → ip_forward →
-      // ip_output, __ip_local_out → ip_output); a traced frame is read afresh at every hook, and with
-      // IPVS the header and entry may change under a traversal (ipvs-glue.ts reloads them).
-      if (
-        v === Verdict.Accept &&
-        hook !== Hook.LocalIn &&
-        hook !== Hook.PostRouting &&
-        ctx.trace === 0 &&
-        this.ipvs === null
-      ) {
-        this.carryH = h;
-        if (this.rewrites[hook] !== 0) ctx.parsed = 0;
-      }
-    }
+    if (pool !== null) pool.mark[h] = ctx.mark;
     return v;
-  }
-
-  /**
-   * Takes up the traversal of frame `h` where the hook before left it (ctx read at that hook): what
-   * may have changed since is read again — skb->mark, the trace flag, the frame's length, the
-   * conntrack entry (`reattach`); the header fields stay when no NAT step rewrote them. False when
-   * the frame is traced (explanations read everything afresh).
-   */
-  private continueTraversal(ctx: PacketCtx, h: number): boolean {
-    const pool = this.ns!.world.pool;
-    if (pool.traceId[h]! >= 0) return false;
-    ctx.trace = 0;
-    ctx.mark = pool.mark[h]!;
-    const end = pool.start[h]! + pool.len[h]!;
-    if (end !== this.loadedEnd) return false;
-    if (ctx.parsed === 0) ctx.end = end;
-    ctx.notrack = 0;
-    const ct = this.conntrack;
-    if (ct === null) ctx.ctId = pool.ctId[h]!;
-    else if (ct.reattach !== undefined) ct.reattach(ctx);
-    else return false;
-    return true;
   }
 
   private poolOf() {
@@ -417,7 +323,6 @@ export class Netfilter {
     if (pool !== null) {
       ctx.u8 = pool.bytesOf(h);
       ctx.end = pool.start[h]! + pool.len[h]!;
-      this.loadedEnd = ctx.end;
       ctx.mark = pool.mark[h]!;
       ctx.ctId = pool.ctId[h]!;
       ctx.trace = pool.traceId[h]! >= 0 ? 1 : 0;
@@ -430,7 +335,6 @@ export class Netfilter {
 
   /** Fills ctx from `ctx.u8` at `l3Off` (tests without a world set u8/end/mark themselves). */
   parse(ctx: PacketCtx, l3Off: number): void {
-    this.carryH = -1;
     ctx.l3Off = l3Off;
     this.parseHeaders(ctx);
     this.resetCt(ctx);

@@ -838,7 +838,7 @@ export class Ipv4Stack implements L3Handler {
     if (
       nf !== null &&
       nf.active[Hook.Forward] !== 0 &&
-      !this.nfPass(nf.runNext(Hook.Forward, h, off, inDev.id, outDev.id), h, inDev.id)
+      !this.nfPass(nf.run(Hook.Forward, h, off, inDev.id, outDev.id), h, inDev.id)
     ) {
       return;
     }
@@ -874,7 +874,7 @@ export class Ipv4Stack implements L3Handler {
       if (this.world.pool.traceId[h]! >= 0) explainIdleHook(this, Hook.PostRouting, h, outDevId);
       return true;
     }
-    return this.nfPass(nf.runNext(Hook.PostRouting, h, this.world.pool.start[h]!, -1, outDevId), h, outDevId);
+    return this.nfPass(nf.run(Hook.PostRouting, h, this.world.pool.start[h]!, -1, outDevId), h, outDevId);
   }
   private readonly ipv4View = new Ipv4View();
 

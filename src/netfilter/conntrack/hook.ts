@@ -75,7 +75,7 @@ export class ConntrackAdapter implements ConntrackHook, NatHook, NatTargets {
 
   confirm(_hook: number, ctx: PacketCtx): number {
     const d = this.ct.confirm(ctx.h);
-    this.reattach(ctx);
+    this.fill(ctx);
     if (d !== 0) {
       this.lastDrop = d;
       return Verdict.Drop;
@@ -84,27 +84,6 @@ export class ConntrackAdapter implements ConntrackHook, NatHook, NatTargets {
   }
 
   attach(ctx: PacketCtx): void {
-    this.fill(ctx);
-  }
-
-  /**
-   * ctx.ctState/ctDir were filled for ctx.ctId earlier in this traversal. They still hold while the
-   * frame keeps that entry and the entry is past its first packet (ESTABLISHED, ESTABLISHED_REPLY) or
-   * there is none (INVALID, UNTRACKED): only a NEW or RELATED packet's NAT binding sets the SNAT/DNAT
-   * status bits the state carries (nf_nat_setup_info on an unconfirmed entry).
-   */
-  reattach(ctx: PacketCtx): void {
-    const id = this.ct.world.pool.ctId[ctx.h]!;
-    if (id === ctx.ctId) {
-      const info = id & 7;
-      if (
-        id < 0 ||
-        info === CtInfo.Established ||
-        info === CtInfo.EstablishedReply ||
-        info === CtInfo.Untracked
-      )
-        return;
-    }
     this.fill(ctx);
   }
 
