@@ -8,6 +8,8 @@
 // stream (a new host, a new component) never changes the numbers any other stream produces.
 // `Math.random` is never used anywhere in netsim.
 
+import { ZIG_F, ZIG_K, ZIG_R, ZIG_X } from './exp-ziggurat.js';
+
 /** MurmurHash3 fmix32 finaliser: full avalanche of a 32-bit word. */
 function fmix32(h0: number): number {
   let h = h0;
@@ -147,33 +149,51 @@ export class Rng {
     }
   }
 
-  /** Exponentially distributed value with the given mean (inverse transform; never Infinity). */
+  /**
+   * Exponentially distributed value with the given mean: the ziggurat method (see exp-ziggurat.ts),
+   * never Infinity. Each attempt takes two xoshiro128** steps — 8 bits choose the strip, 45 others the
+   * point in it (independent bits: using the same bits for both skews the result) — and about 1.1 %
+   * of draws take more (the tail, a wedge test, a retry), so the stream position after an exponential
+   * depends on the values drawn.
+   */
   exponential(mean: number): number {
-    // The same two xoshiro128** steps as `float()` (so the same numbers as -mean·ln(1 - float())),
-    // written out here with the state read and written once: on the event loop's hot path this was
-    // three call layers (exponential → float → i32 ×2), which V8 did not all inline.
-    const s = this.s;
-    // step 1 (a → b), output from a1
-    const a0 = s[0]!;
-    const a1 = s[1]!;
-    const a2 = s[2]! ^ a0;
-    const a3 = s[3]! ^ a1;
-    let r = Math.imul(a1, 5);
-    const hi = Math.imul((r << 7) | (r >>> 25), 9) >>> 5; // 27 bits
-    const b0 = a0 ^ a3;
-    const b1 = a1 ^ a2;
-    const b2 = a2 ^ (a1 << 9);
-    const b3 = (a3 << 11) | (a3 >>> 21);
-    // step 2 (b → stored state), output from b1
-    const c2 = b2 ^ b0;
-    const c3 = b3 ^ b1;
-    r = Math.imul(b1, 5);
-    const lo = Math.imul((r << 7) | (r >>> 25), 9) >>> 6; // 26 bits
-    s[0] = b0 ^ c3;
-    s[1] = b1 ^ c2;
-    s[2] = c2 ^ (b1 << 9);
-    s[3] = (c3 << 11) | (c3 >>> 21);
-    return -mean * Math.log(1 - (hi * 67108864 + lo) / 9007199254740992);
+    for (;;) {
+      // Two xoshiro128** steps written out (state read and written once): on the event loop's hot path
+      // a call per step was not always inlined.
+      const s = this.s;
+      const a0 = s[0]!;
+      const a1 = s[1]!;
+      const a2 = s[2]! ^ a0;
+      const a3 = s[3]! ^ a1;
+      let r = Math.imul(a1, 5);
+      const hi = Math.imul((r << 7) | (r >>> 25), 9) >>> 5; // 27 bits
+      const b0 = a0 ^ a3;
+      const b1 = a1 ^ a2;
+      const b2 = a2 ^ (a1 << 9);
+      const b3 = (a3 << 11) | (a3 >>> 21);
+      const c2 = b2 ^ b0;
+      const c3 = b3 ^ b1;
+      r = Math.imul(b1, 5);
+      const lo = Math.imul((r << 7) | (r >>> 25), 9) >>> 6; // 26 bits
+      s[0] = b0 ^ c3;
+      s[1] = b1 ^ c2;
+      s[2] = c2 ^ (b1 << 9);
+      s[3] = (c3 << 11) | (c3 >>> 21);
+      const i = lo & 0xff;
+      const u = (hi * 262144 + (lo >>> 8)) / 35184372088832; // 45 bits, [0, 1)
+      if (u < ZIG_K[i]!) return mean * u * ZIG_X[i]!;
+      const drawn = this.exponentialSlow(i, u);
+      if (drawn >= 0) return mean * drawn;
+    }
+  }
+
+  /** The ziggurat's rare cases for strip i at point u: the tail, or the wedge test (-1: draw again). */
+  private exponentialSlow(i: number, u: number): number {
+    // Beyond R the exponential is memoryless: R plus a fresh standard exponential.
+    if (i === 0) return ZIG_R - Math.log(1 - this.float());
+    const x = u * ZIG_X[i]!;
+    const f0 = ZIG_F[i]!;
+    return f0 + this.float() * (ZIG_F[i + 1]! - f0) < Math.exp(-x) ? x : -1;
   }
 
   /** A uniformly chosen element; throws on an empty array (a programming error). */
