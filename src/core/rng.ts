@@ -47,6 +47,8 @@ export class Rng {
   // and the constructor guards it anyway). An Int32Array, not four fields: a field holds a small
   // integer only up to 2^30 and otherwise a boxed double, so each step converted int32 ↔ double.
   private readonly s = new Int32Array(4);
+  /** exponentialSlow's result (a double field: writing it allocates nothing). */
+  private slowDraw = Number.NaN;
   /** The 64-bit key this generator was seeded from (two u32 words); streams derive from it. */
   readonly key0: number;
   readonly key1: number;
@@ -182,18 +184,27 @@ export class Rng {
       const i = lo & 0xff;
       const u = (hi * 262144 + (lo >>> 8)) / 35184372088832; // 45 bits, [0, 1)
       if (u < ZIG_K[i]!) return mean * u * ZIG_X[i]!;
-      const drawn = this.exponentialSlow(i, u);
-      if (drawn >= 0) return mean * drawn;
+      if (this.exponentialSlow(i, u)) return mean * this.slowDraw;
     }
   }
 
-  /** The ziggurat's rare cases for strip i at point u: the tail, or the wedge test (-1: draw again). */
-  private exponentialSlow(i: number, u: number): number {
-    // Beyond R the exponential is memoryless: R plus a fresh standard exponential.
-    if (i === 0) return ZIG_R - Math.log(1 - this.float());
+  /**
+   * The ziggurat's rare cases for strip i at point u — the tail, or the wedge test — leaving the draw in
+   * `slowDraw`; false when it is rejected (draw again). Results go through a field and uniforms through
+   * `i32` (small integers), because a double returned from a call V8 does not inline is boxed.
+   */
+  private exponentialSlow(i: number, u: number): boolean {
+    const uniform = ((this.i32() >>> 5) * 67108864 + (this.i32() >>> 6)) / 9007199254740992;
+    if (i === 0) {
+      // Beyond R the exponential is memoryless: R plus a fresh standard exponential.
+      this.slowDraw = ZIG_R - Math.log(1 - uniform);
+      return true;
+    }
     const x = u * ZIG_X[i]!;
     const f0 = ZIG_F[i]!;
-    return f0 + this.float() * (ZIG_F[i + 1]! - f0) < Math.exp(-x) ? x : -1;
+    if (f0 + uniform * (ZIG_F[i + 1]! - f0) >= Math.exp(-x)) return false;
+    this.slowDraw = x;
+    return true;
   }
 
   /** A uniformly chosen element; throws on an empty array (a programming error). */
