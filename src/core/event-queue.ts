@@ -33,7 +33,8 @@
 //     of through a heap whose every comparison falls through to the seq tie-break (2× the event loop
 //     at 10^5 and 10^6 there). A zero-delay event appends to the run; an insertion into the middle
 //     turns the rest of the run into the heap.
-//     *Dense years.* When more than 64 of the earliest events share one instant, the year's buckets are
+//     *Dense years.* When buckets hold one instant of many events (more than 64 of the earliest events
+//     share one, or integer times with 8 or more per nanosecond at the front), the year's buckets are
 //     chunk lists instead of slot lists, and an event posted without an id (`postT`: frame deliveries)
 //     is stored in them, and in the top, by value — it gets a slot only when its bucket becomes
 //     current. A slot list at 10^6 pending is a cache miss per event (slots are reused in pop order, so
@@ -47,9 +48,11 @@
 //   entries outnumber live ones. Degenerate inputs (all events at one instant) fall back to the heap,
 //   which stays O(log n) and FIFO-correct.
 //
-// Measured ours / flatqueue (bench/queue.bench.ts, hold model, mean delay 1 ms; 2026-11-23, quiet
-// box, two runs): 0.99–1.01× / 1.44–1.53× / 1.80–1.93× at N = 1e3 / 1e5 / 1e6 (heap-only 0.61×,
-// 0.61×, 0.65×; calendar-only 0.99×, 1.50×, 2.22×). The target ≥ 1 at 1e3 is at parity, not past it.
+// Measured ours / flatqueue (bench/queue.bench.ts, hold model, mean delay 1 ms; sparse years): before
+// the dense years, 2026-11-23 quiet box 0.99–1.01× / 1.44–1.53× / 1.80–1.93× at N = 1e3 / 1e5 / 1e6;
+// the same day at load ~1.5, interleaved with the tree before them: 0.90× / 1.29–1.60× / 2.23× against
+// 0.93× / 1.41–1.45× for that tree (the target ≥ 1 at 1e3 is not met by either). ns-3's workload
+// (mean 100 ns, dense at 1e5 and 1e6) through the whole event loop: bench/README.md, "Event core".
 //
 // Cancellation is lazy: `cancel` marks the slot dead and popping skips it. An event id is
 // gen·2^26 + slot, where gen is the slot's generation (bumped when the slot is freed), so a stale id
@@ -1171,11 +1174,13 @@ export class EventQueue {
       // events at one instant get 1 ns buckets, so the year still ends and later events reach the top.
       let width = span > 0 ? (span * YEAR_FACTOR) / spread : 1;
       const front = this.frontWidth(n);
-      // Dense when more than FRONT_SAMPLE of the earliest events share one instant (frontWidth 0): ns-3's
-      // benchmark at 10^5 pending puts ~1000 events on each nanosecond. A bucket is then one instant of
-      // hundreds of events; as a slot list, each of them is a cache miss at transfer (slots are reused
-      // in pop order, so a list's slots are scattered over the whole table), while chunks in push order
-      // are read sequentially. Sparse buckets (a few events each) stay slot lists: no copy at all.
+      // Dense when a bucket is one instant holding many events: more than FRONT_SAMPLE of the earliest
+      // share one instant (frontWidth 0; ns-3's benchmark at 10^5 pending puts ~1000 on each
+      // nanosecond), or the times are integers and the front holds `bucketSize` or more per nanosecond
+      // (~10 at 10^3 pending there). As a slot list, each event of such a bucket is a cache miss at
+      // transfer once the table is large (slots are reused in pop order, so a list's slots are
+      // scattered), and a copy into the bottom at any size; chunks in push order are read sequentially
+      // and popped in place. Sparse buckets (a few events of different times) stay slot lists.
       this.dense = this.frontSampled && (front === 0 || (front <= 1 && this.frontIntegral));
       if (front > 0 && front < width) width = front;
       // The year covers the span when that takes at most MAX_BUCKETS_PER_EVENT·N buckets; what lies
