@@ -194,7 +194,7 @@ describe('EventQueue matches a sorted reference model', () => {
   }
 });
 
-type ScaleOp = { op: 'push' | 'post' | 'pop' | 'cancel'; d: number };
+type ScaleOp = { op: 'push' | 'post' | 'pop' | 'peek' | 'cancel'; d: number };
 
 /**
  * Prefills the queue, then runs `ops` (push/post at now + d, pop, cancel the d-th id issued) against a
@@ -237,7 +237,11 @@ function runAgainstModel(options: EventQueueOptions, prefill: number[], ops: Sca
     if (op === 'push') push(now + d);
     else if (op === 'post') post(now + d);
     else if (op === 'pop') pop();
-    else if (ids.length > 0) {
+    else if (op === 'peek') {
+      let min = Number.POSITIVE_INFINITY;
+      for (const e of pending) if (e.time < min) min = e.time;
+      expect(q.peekTime()).toBe(min);
+    } else if (ids.length > 0) {
       const id = ids[d % ids.length]!;
       const i = pending.findIndex((e) => e.id === id);
       expect(q.cancel(id)).toBe(i >= 0);
@@ -254,6 +258,7 @@ function opsOf(delayArb: fc.Arbitrary<number>): fc.Arbitrary<ScaleOp> {
     { weight: 4, arbitrary: delayArb.map((d) => ({ op: 'push' as const, d })) },
     { weight: 2, arbitrary: delayArb.map((d) => ({ op: 'post' as const, d })) },
     { weight: 5, arbitrary: fc.constant({ op: 'pop' as const, d: 0 }) },
+    { weight: 1, arbitrary: fc.constant({ op: 'peek' as const, d: 0 }) },
     { weight: 1, arbitrary: fc.nat().map((d) => ({ op: 'cancel' as const, d })) },
   );
 }
