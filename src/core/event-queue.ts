@@ -830,31 +830,38 @@ export class EventQueue {
   }
 
   /**
-   * Pops the chunk run's next due event into `out`: 1 when popped, 0 when the next one is later than
-   * `horizon`, -1 when the run is used up (the bottom is then empty). Cancelled entries are dropped.
+   * The chunk run's next entry (not yet taken), moving past used-up chunks and freeing them; -1 when
+   * the run is used up, which ends it (the bottom is then empty).
    */
-  private chunkRunPop(out: EventRecord): number {
+  private chunkRunNext(): number {
     const cur = this.cur;
     for (;;) {
       const c = this.heads[cur]!;
       const last = this.tails[cur]!;
-      const fill = c === last ? this.tailFill[cur]! : CHUNK;
       const k = this.crK;
-      if (k === fill) {
-        this.chunkFree[this.chunkFreeLen++] = c;
-        this.crK = 0;
-        if (c === last) {
-          this.heads[cur] = -1;
-          this.chunkRun = false;
-          return -1;
-        }
-        this.heads[cur] = this.chunkNext[c]!;
-        continue;
+      if (k !== (c === last ? this.tailFill[cur]! : CHUNK)) return c * CHUNK + k;
+      this.chunkFree[this.chunkFreeLen++] = c;
+      this.crK = 0;
+      if (c === last) {
+        this.heads[cur] = -1;
+        this.chunkRun = false;
+        return -1;
       }
-      const e = c * CHUNK + k;
+      this.heads[cur] = this.chunkNext[c]!;
+    }
+  }
+
+  /**
+   * Pops the chunk run's next due event into `out`: 1 when popped, 0 when the next one is later than
+   * `horizon`, -1 when the run is used up (the bottom is then empty). Cancelled entries are dropped.
+   */
+  private chunkRunPop(out: EventRecord): number {
+    for (;;) {
+      const e = this.chunkRunNext();
+      if (e < 0) return -1;
       const t = this.chunkF[2 * e]!;
       if (t > this.horizon) return 0;
-      this.crK = k + 1;
+      this.crK++;
       const chunkI = this.chunkI;
       const s = chunkI[4 * e + 3]!;
       if (s === -1) {
@@ -887,27 +894,12 @@ export class EventQueue {
 
   /** The chunk run's next live event's time, or -1 when the run is used up (then ended). */
   private chunkRunPeek(): number {
-    const cur = this.cur;
     for (;;) {
-      const c = this.heads[cur]!;
-      const last = this.tails[cur]!;
-      const fill = c === last ? this.tailFill[cur]! : CHUNK;
-      const k = this.crK;
-      if (k === fill) {
-        this.chunkFree[this.chunkFreeLen++] = c;
-        this.crK = 0;
-        if (c === last) {
-          this.heads[cur] = -1;
-          this.chunkRun = false;
-          return -1;
-        }
-        this.heads[cur] = this.chunkNext[c]!;
-        continue;
-      }
-      const e = c * CHUNK + k;
+      const e = this.chunkRunNext();
+      if (e < 0) return -1;
       const s = this.chunkI[4 * e + 3]!;
       if (s === -1 || this.isLive(s)) return this.chunkF[2 * e]!;
-      this.crK = k + 1;
+      this.crK++;
       this.freeSlot(s);
       this.dead--;
     }
