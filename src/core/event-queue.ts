@@ -424,6 +424,8 @@ export class EventQueue {
         const t = this.hTime[i]!;
         if (t > this.horizon) return false;
         this.runAt = i + 1;
+        // Taking the event is written out here, for the heap below and in chunkRunPop: a shared
+        // helper measured 0.86–0.92x in the hold model at 10^3 (it changed what V8 inlined).
         const rowI = this.rowI;
         const r = 4 * slot;
         const gen = rowI[r + 3]!;
