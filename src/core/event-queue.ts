@@ -551,15 +551,8 @@ export class EventQueue {
 
   /** Appends top entry i (by value or a reference) to dense bucket b. */
   private chunkCopy(b: number, i: number): void {
-    const e = this.chunkEntry(b);
-    this.chunkF[2 * e] = this.topF[2 * i]!;
-    this.chunkF[2 * e + 1] = this.topF[2 * i + 1]!;
-    const from = this.topI;
-    const to = this.chunkI;
-    to[4 * e] = from[4 * i]!;
-    to[4 * e + 1] = from[4 * i + 1]!;
-    to[4 * e + 2] = from[4 * i + 2]!;
-    to[4 * e + 3] = from[4 * i + 3]!;
+    const e = this.chunkEntry(b); // first: it may grow chunkF/chunkI
+    copyEntry(this.topF, this.topI, i, this.chunkF, this.chunkI, e);
   }
 
   private allocChunk(): number {
@@ -730,15 +723,8 @@ export class EventQueue {
   /** Copies entry e of a chunk (by value or a reference) to the top. */
   private topCopy(e: number): void {
     const i = this.topEntry();
-    const t = this.chunkF[2 * e]!;
-    this.topF[2 * i] = t;
-    this.topF[2 * i + 1] = this.chunkF[2 * e + 1]!;
-    const from = this.chunkI;
-    const to = this.topI;
-    to[4 * i] = from[4 * e]!;
-    to[4 * i + 1] = from[4 * e + 1]!;
-    to[4 * i + 2] = from[4 * e + 2]!;
-    to[4 * i + 3] = from[4 * e + 3]!;
+    copyEntry(this.chunkF, this.chunkI, e, this.topF, this.topI, i);
+    const t = this.topF[2 * i]!;
     if (t < this.topMin) this.topMin = t;
     if (t > this.topMax) this.topMax = t;
   }
@@ -929,45 +915,26 @@ export class EventQueue {
 
   /** Ends the chunk run: what is left of it becomes slots in a sorted run (the bottom as usual). */
   private chunkRunToSlots(): void {
-    const cur = this.cur;
     this.chunkRun = false;
-    let n = 0;
-    const last = this.tails[cur]!;
-    for (let c = this.heads[cur]!, k = this.crK; ; c = this.chunkNext[c]!, k = 0) {
-      const end = c * CHUNK + (c === last ? this.tailFill[cur]! : CHUNK);
-      while (this.hTime.length <= n + CHUNK + 1) this.growHeap();
-      for (let e = c * CHUNK + k; e < end; e++) {
-        const s = this.slotOfEntry(e);
-        if (this.isLive(s)) {
-          this.hTime[n] = this.chunkF[2 * e]!;
-          this.hSlot[n] = s;
-          n++;
-        } else {
-          this.freeSlot(s);
-          this.dead--;
-        }
-      }
-      this.chunkFree[this.chunkFreeLen++] = c;
-      if (c === last) break;
-    }
-    this.heads[cur] = -1;
+    this.chunksToBottom(this.cur, this.crK);
     this.crK = 0;
-    this.hLen = n;
     this.runAt = 0;
     this.runMode = true;
   }
 
-  /** A dense bucket: its chunks, read in order, give the bottom in push order. */
-  private transferChunks(b: number): void {
+  /**
+   * Moves dense bucket b's entries, from entry k of its first chunk on and in push order, into bottom
+   * slots [0, hLen), dropping cancelled ones and freeing the chunks; returns the entries walked.
+   */
+  private chunksToBottom(b: number, k: number): number {
     const last = this.tails[b]!;
-    const lastFill = this.tailFill[b]!;
     let n = 0;
     let walked = 0;
-    for (let c = this.heads[b]!; ; ) {
-      const fill = c === last ? lastFill : CHUNK;
-      walked += fill;
+    for (let c = this.heads[b]!, from = k; ; c = this.chunkNext[c]!, from = 0) {
+      const fill = c === last ? this.tailFill[b]! : CHUNK;
+      walked += fill - from;
       while (this.hTime.length <= n + fill + 1) this.growHeap(); // sink may read one past the end
-      for (let e = c * CHUNK, end = e + fill; e < end; e++) {
+      for (let e = c * CHUNK + from, end = c * CHUNK + fill; e < end; e++) {
         const s = this.slotOfEntry(e);
         if (this.isLive(s)) {
           this.hTime[n] = this.chunkF[2 * e]!;
@@ -980,19 +947,16 @@ export class EventQueue {
       }
       this.chunkFree[this.chunkFreeLen++] = c;
       if (c === last) break;
-      c = this.chunkNext[c]!;
     }
     this.heads[b] = -1;
-    this.bucketCount -= walked;
     this.hLen = n;
-    this.runAt = 0;
-    if (n <= this.sortRunMax || this.isSortedRun(n)) {
-      this.insertionSort(n);
-      this.runMode = true;
-    } else {
-      this.runMode = false;
-      this.heapify();
-    }
+    return walked;
+  }
+
+  /** A dense bucket: its chunks, read in order, give the bottom in push order. */
+  private transferChunks(b: number): void {
+    this.bucketCount -= this.chunksToBottom(b, 0);
+    this.orderBottom();
   }
 
   /** A sparse bucket: a list of slots, prepended in push order. */
@@ -1018,27 +982,26 @@ export class EventQueue {
     this.heads[b] = -1;
     this.bucketCount -= walked;
     this.hLen = n;
-    this.orderBottom();
-  }
-
-  /**
-   * Orders a freshly transferred bottom [0, hLen): a sorted run when that is cheap (few entries, or
-   * already in order — a bucket of one instant whose list, prepended in push order, reverses into
-   * FIFO order), else a heap.
-   */
-  private orderBottom(): void {
-    const n = this.hLen;
+    // The list was prepended, so reversing restores push order (seq order, when filled in it).
     const hTime = this.hTime;
     const hSlot = this.hSlot;
-    // Bucket lists are prepended, so reversing restores push order (seq order, when filled in it).
     for (let i = 0, j = n - 1; i < j; i++, j--) {
       const t = hTime[i]!;
       hTime[i] = hTime[j]!;
       hTime[j] = t;
-      const s = hSlot[i]!;
+      const x = hSlot[i]!;
       hSlot[i] = hSlot[j]!;
-      hSlot[j] = s;
+      hSlot[j] = x;
     }
+    this.orderBottom();
+  }
+
+  /**
+   * Orders a freshly transferred bottom [0, hLen), given in push order: a sorted run when that is
+   * cheap (few entries, or already in order — a bucket of one instant is in FIFO order), else a heap.
+   */
+  private orderBottom(): void {
+    const n = this.hLen;
     this.runAt = 0;
     if (n <= this.sortRunMax || this.isSortedRun(n)) {
       this.insertionSort(n);
@@ -1300,6 +1263,23 @@ function selectKth(a: Float64Array, n: number, k: number): number {
     else return a[k]!;
   }
   return a[k]!;
+}
+
+/** Copies entry i of (fromF, fromI) to entry j of (toF, toI): (time, seq) and (kind, target, arg, slot). */
+function copyEntry(
+  fromF: Float64Array,
+  fromI: Int32Array,
+  i: number,
+  toF: Float64Array,
+  toI: Int32Array,
+  j: number,
+): void {
+  toF[2 * j] = fromF[2 * i]!;
+  toF[2 * j + 1] = fromF[2 * i + 1]!;
+  toI[4 * j] = fromI[4 * i]!;
+  toI[4 * j + 1] = fromI[4 * i + 1]!;
+  toI[4 * j + 2] = fromI[4 * i + 2]!;
+  toI[4 * j + 3] = fromI[4 * i + 3]!;
 }
 
 function growF64(a: Float64Array, cap: number): Float64Array {
