@@ -102,7 +102,8 @@ const FRONT_SAMPLE = 64;
 /** At most this many buckets per pending event; a longer year is cut and its tail left in the top. */
 const MAX_BUCKETS_PER_EVENT = 2;
 /** Entries per chunk of a dense year's bucket (16 entries = 8 cache lines). */
-const CHUNK = 16;
+const CHUNK_SHIFT = 4;
+const CHUNK = 1 << CHUNK_SHIFT;
 
 export class EventQueue {
   // Per-slot event rows, interleaved so one event touches two cache lines, not seven arrays:
@@ -141,13 +142,14 @@ export class EventQueue {
   private nb = 0;
   private heads: Int32Array;
   // A dense year (see rebuildFromTop) keeps each bucket as a list of chunks instead: heads[b] is its
-  // first chunk, tails[b] its last and tailFill[b] the entries in that one (the others are full).
+  // first chunk, and tailE[b] is one past its last entry (an index into the chunk entries: the last
+  // chunk is (tailE[b] - 1) / CHUNK, and only that one may be partly filled). An empty bucket has
+  // tailE[b] = 0, so "the tail chunk has room" is one test, tailE[b] % CHUNK !== 0 (postT's fast path).
   // An entry is (time, seq) in chunkF and (kind, target, arg, slot) in chunkI: an event posted without
   // an id is stored by value (slot -1) and gets a slot only when its bucket becomes current; an event
   // with an id keeps its slot (the id names it) and the entry refers to it. Free chunks are reused LIFO.
   private dense = false;
-  private tails: Int32Array;
-  private tailFill: Int32Array;
+  private tailE: Int32Array;
   private chunkF: Float64Array;
   private chunkI: Int32Array;
   private chunkNext: Int32Array;
@@ -158,10 +160,14 @@ export class EventQueue {
   private frontIntegral = false; // and every time it saw was an integer
   // The bottom may also be the current dense bucket itself, popped in place ("chunk run"): when the
   // bucket is in (time, seq) order, which it is unless a rebuild mixed it, its entries are read where
-  // they lie, from entry crK of chunk heads[cur] to tailFill[cur] of tails[cur], and a later event that
-  // sorts last is appended to it. Anything else turns the rest into slots (chunkRunToSlots).
+  // they lie, from entry crE (an index into the chunk entries, inside chunk heads[cur]) to tailE[cur],
+  // and a later event that sorts last is appended to it. Anything else turns the rest
+  // into slots (chunkRunToSlots). crEnd caches where the readable part of crE's chunk ended when last
+  // looked at: entries [crE, crEnd) are known to be there, so popDueInto takes them without walking the
+  // bucket's chunk list; at crEnd, chunkRunNext looks again (appends may have extended the chunk).
   private chunkRun = false;
-  private crK = 0;
+  private crE = 0;
+  private crEnd = 0;
   private bucketCount = 0;
   private bucketLimit = Number.POSITIVE_INFINITY;
   private bottomLimit: number;
@@ -202,8 +208,7 @@ export class EventQueue {
     this.hTime = new Float64Array(cap);
     this.hSlot = new Int32Array(cap);
     this.heads = new Int32Array(16).fill(-1);
-    this.tails = new Int32Array(16);
-    this.tailFill = new Int32Array(16);
+    this.tailE = new Int32Array(16);
     this.chunkF = new Float64Array(2 * CHUNK * 16);
     this.chunkI = new Int32Array(4 * CHUNK * 16);
     this.chunkNext = new Int32Array(16);
@@ -251,6 +256,17 @@ export class EventQueue {
     // or appended to the chunk run. Sparse years keep slots (by value, the top cost 9 % at 10^5 in the
     // hold model: one more copy per event). In heap mode b = 0 = cur, so none of this applies.
     if (b > this.cur ? this.dense : this.chunkRun) {
+      // The usual push of a dense year, written out so that it inlines: a later bucket of this year
+      // whose tail chunk has room (an empty bucket has tailE 0, a full tail chunk ends on a multiple).
+      if (b > this.cur && b < this.nb) {
+        const e = this.tailE[b]!;
+        if ((e & (CHUNK - 1)) !== 0) {
+          this.tailE[b] = e + 1;
+          this.storeValueT(e, kind, target, arg);
+          if (++this.bucketCount > this.bucketLimit) this.rebuildAll();
+          return;
+        }
+      }
       if (this.postByValue(b, kind, target, arg)) return;
     }
     this.insertAt(b, kind, target, arg);
@@ -273,7 +289,11 @@ export class EventQueue {
 
   /** Stores the event at time `t` by value at the end of dense bucket b (the caller counts it there). */
   private chunkValueT(b: number, kind: number, target: number, arg: number): void {
-    const e = this.chunkEntry(b);
+    this.storeValueT(this.chunkEntry(b), kind, target, arg);
+  }
+
+  /** Fills chunk entry e with the event at time `t`, by value, and counts it. */
+  private storeValueT(e: number, kind: number, target: number, arg: number): void {
     this.chunkF[2 * e] = this.t;
     this.chunkF[2 * e + 1] = this.seq++;
     const chunkI = this.chunkI;
@@ -406,6 +426,30 @@ export class EventQueue {
    * when the queue is empty (`size` 0) or the earliest event is later.
    */
   popDueInto(out: EventRecord): boolean {
+    // The chunk run's next entry, when it is known to be there and is by value: the usual pop in a
+    // dense year (events posted without an id), kept small enough for V8 to inline into a run loop.
+    if (this.chunkRun) {
+      const e = this.crE;
+      if (e < this.crEnd) {
+        const t = this.chunkF[2 * e]!;
+        const chunkI = this.chunkI;
+        if (chunkI[4 * e + 3] === -1 && t <= this.horizon) {
+          this.crE = e + 1;
+          out.time = t;
+          out.kind = chunkI[4 * e]!;
+          out.target = chunkI[4 * e + 1]!;
+          out.arg = chunkI[4 * e + 2]!;
+          out.id = -1;
+          this.count--;
+          return true;
+        }
+      }
+    }
+    return this.popSlow(out);
+  }
+
+  /** popDueInto's every other case. */
+  private popSlow(out: EventRecord): boolean {
     if (this.count === 0) return false;
     this.settle();
     for (;;) {
@@ -493,7 +537,8 @@ export class EventQueue {
     this.chunkFresh = 0;
     this.chunkFreeLen = 0;
     this.chunkRun = false;
-    this.crK = 0;
+    this.crE = 0;
+    this.crEnd = 0;
     this.toHeapMode();
   }
 
@@ -520,25 +565,16 @@ export class EventQueue {
 
   /** A new entry at the end of dense bucket b's chunk list (the caller fills it and counts it). */
   private chunkEntry(b: number): number {
-    let c = this.heads[b]!;
-    let k: number;
-    if (c === -1) {
-      c = this.allocChunk();
-      this.heads[b] = c;
-      k = 0;
-    } else {
-      c = this.tails[b]!;
-      k = this.tailFill[b]!;
-      if (k === CHUNK) {
-        const n = this.allocChunk();
-        this.chunkNext[c] = n;
-        c = n;
-        k = 0;
-      }
+    let e = this.tailE[b]!;
+    if (e % CHUNK === 0) {
+      // Empty bucket (e = 0) or a full tail chunk: a new chunk.
+      const c = this.allocChunk();
+      if (this.heads[b] === -1) this.heads[b] = c;
+      else this.chunkNext[e / CHUNK - 1] = c;
+      e = c * CHUNK;
     }
-    this.tails[b] = c;
-    this.tailFill[b] = k + 1;
-    return c * CHUNK + k;
+    this.tailE[b] = e + 1;
+    return e;
   }
 
   /** Appends to dense bucket b an entry referring to slot (an event with an id, or one from the top). */
@@ -786,26 +822,29 @@ export class EventQueue {
     else if (this.chunksSorted(b)) {
       this.bucketCount -= this.bucketLength(b);
       this.chunkRun = true;
-      this.crK = 0;
+      this.crE = this.heads[b]! * CHUNK;
+      this.crEnd = this.crE; // chunkRunNext looks at the chunk on the first pop
     } else this.transferChunks(b);
   }
 
   /** Entries (live or cancelled) in dense bucket b. */
   private bucketLength(b: number): number {
-    const last = this.tails[b]!;
+    const end = this.tailE[b]!;
+    const last = (end - 1) >> CHUNK_SHIFT;
     let n = 0;
     for (let c = this.heads[b]!; c !== last; c = this.chunkNext[c]!) n += CHUNK;
-    return n + this.tailFill[b]!;
+    return n + end - last * CHUNK;
   }
 
   /** Whether dense bucket b's entries are in (time, seq) order as they lie. */
   private chunksSorted(b: number): boolean {
-    const last = this.tails[b]!;
+    const tail = this.tailE[b]!;
+    const last = (tail - 1) >> CHUNK_SHIFT;
     const f = this.chunkF;
     let pt = Number.NEGATIVE_INFINITY;
     let ps = -1;
     for (let c = this.heads[b]!; ; c = this.chunkNext[c]!) {
-      const end = c * CHUNK + (c === last ? this.tailFill[b]! : CHUNK);
+      const end = c === last ? tail : c * CHUNK + CHUNK;
       for (let e = c * CHUNK; e < end; e++) {
         const t = f[2 * e]!;
         const q = f[2 * e + 1]!;
@@ -825,17 +864,24 @@ export class EventQueue {
     const cur = this.cur;
     for (;;) {
       const c = this.heads[cur]!;
-      const last = this.tails[cur]!;
-      const k = this.crK;
-      if (k !== (c === last ? this.tailFill[cur]! : CHUNK)) return c * CHUNK + k;
+      const tail = this.tailE[cur]!;
+      const last = (tail - 1) >> CHUNK_SHIFT;
+      const end = c === last ? tail : c * CHUNK + CHUNK;
+      if (this.crE !== end) {
+        this.crEnd = end;
+        return this.crE;
+      }
       this.chunkFree[this.chunkFreeLen++] = c;
-      this.crK = 0;
       if (c === last) {
         this.heads[cur] = -1;
+        this.tailE[cur] = 0;
         this.chunkRun = false;
+        this.crEnd = this.crE = 0;
         return -1;
       }
-      this.heads[cur] = this.chunkNext[c]!;
+      const n = this.chunkNext[c]!;
+      this.heads[cur] = n;
+      this.crE = n * CHUNK;
     }
   }
 
@@ -849,7 +895,7 @@ export class EventQueue {
       if (e < 0) return -1;
       const t = this.chunkF[2 * e]!;
       if (t > this.horizon) return 0;
-      this.crK++;
+      this.crE = e + 1;
       const chunkI = this.chunkI;
       const s = chunkI[4 * e + 3]!;
       if (s === -1) {
@@ -887,7 +933,7 @@ export class EventQueue {
       if (e < 0) return -1;
       const s = this.chunkI[4 * e + 3]!;
       if (s === -1 || this.isLive(s)) return this.chunkF[2 * e]!;
-      this.crK++;
+      this.crE = e + 1;
       this.freeSlot(s);
       this.dead--;
     }
@@ -909,15 +955,14 @@ export class EventQueue {
 
   /** The time of the chunk run's last entry (popped or not), for appends. */
   private chunkRunLastTime(): number {
-    const cur = this.cur;
-    return this.chunkF[2 * (this.tails[cur]! * CHUNK + this.tailFill[cur]! - 1)]!;
+    return this.chunkF[2 * (this.tailE[this.cur]! - 1)]!;
   }
 
   /** Ends the chunk run: what is left of it becomes slots in a sorted run (the bottom as usual). */
   private chunkRunToSlots(): void {
     this.chunkRun = false;
-    this.chunksToBottom(this.cur, this.crK);
-    this.crK = 0;
+    this.chunksToBottom(this.cur, this.crE - this.heads[this.cur]! * CHUNK);
+    this.crEnd = this.crE = 0;
     this.runAt = 0;
     this.runMode = true;
   }
@@ -927,11 +972,12 @@ export class EventQueue {
    * slots [0, hLen), dropping cancelled ones and freeing the chunks; returns the entries walked.
    */
   private chunksToBottom(b: number, k: number): number {
-    const last = this.tails[b]!;
+    const tail = this.tailE[b]!;
+    const last = (tail - 1) >> CHUNK_SHIFT;
     let n = 0;
     let walked = 0;
     for (let c = this.heads[b]!, from = k; ; c = this.chunkNext[c]!, from = 0) {
-      const fill = c === last ? this.tailFill[b]! : CHUNK;
+      const fill = c === last ? tail - c * CHUNK : CHUNK;
       walked += fill - from;
       while (this.hTime.length <= n + fill + 1) this.growHeap(); // sink may read one past the end
       for (let e = c * CHUNK + from, end = c * CHUNK + fill; e < end; e++) {
@@ -949,6 +995,7 @@ export class EventQueue {
       if (c === last) break;
     }
     this.heads[b] = -1;
+    this.tailE[b] = 0;
     this.hLen = n;
     return walked;
   }
@@ -1065,10 +1112,10 @@ export class EventQueue {
       for (let b = this.cur + 1; b < this.nb; b++) {
         if (this.heads[b] === -1) continue;
         if (this.dense) {
-          const last = this.tails[b]!;
+          const tail = this.tailE[b]!;
+          const last = (tail - 1) >> CHUNK_SHIFT;
           for (let c = this.heads[b]!; ; c = this.chunkNext[c]!) {
-            const fill = c === last ? this.tailFill[b]! : CHUNK;
-            for (let e = c * CHUNK, end = e + fill; e < end; e++) this.topCopy(e);
+            for (let e = c * CHUNK, end = c === last ? tail : e + CHUNK; e < end; e++) this.topCopy(e);
             this.chunkFree[this.chunkFreeLen++] = c;
             if (c === last) break;
           }
@@ -1151,10 +1198,10 @@ export class EventQueue {
       if (this.heads.length < nb) {
         const size = Math.max(nb, this.heads.length * 2);
         this.heads = new Int32Array(size);
-        this.tails = new Int32Array(size);
-        this.tailFill = new Int32Array(size);
+        this.tailE = new Int32Array(size);
       }
       this.heads.fill(-1, 0, nb);
+      this.tailE.fill(0, 0, nb);
       this.base = this.topMin;
       this.invW = 1 / width;
       this.nb = nb;
