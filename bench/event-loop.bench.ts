@@ -25,13 +25,13 @@ function loopCase(n: number, withId: boolean): CaseFactory {
       'hold',
       withId
         ? (target, arg) => {
-            sim.after(Math.round(rng.exponential(MEAN_DELAY_NS)), kind, target, arg);
+            sim.after(rng.exponentialNs(MEAN_DELAY_NS), kind, target, arg);
           }
         : (target, arg) => {
-            sim.post(Math.round(rng.exponential(MEAN_DELAY_NS)), kind, target, arg);
+            sim.post(rng.exponentialNs(MEAN_DELAY_NS), kind, target, arg);
           },
     );
-    for (let i = 0; i < n; i++) sim.at(Math.round(rng.exponential(MEAN_DELAY_NS)), kind, i, 0);
+    for (let i = 0; i < n; i++) sim.at(rng.exponentialNs(MEAN_DELAY_NS), kind, i, 0);
     // Run two generations untimed: the pending set starts as N draws from time 0, not the hold model's
     // steady state (and the queue's first calendar year was sized while it was being filled).
     sim.run({ maxEvents: 2 * n });

@@ -104,6 +104,7 @@ const MAX_BUCKETS_PER_EVENT = 2;
 /** Entries per chunk of a dense year's bucket (16 entries = 8 cache lines). */
 const CHUNK_SHIFT = 4;
 const CHUNK = 1 << CHUNK_SHIFT;
+const CHUNK_MASK = CHUNK - 1;
 
 export class EventQueue {
   // Per-slot event rows, interleaved so one event touches two cache lines, not seven arrays:
@@ -251,28 +252,34 @@ export class EventQueue {
   /** `push` at the time held in `t`, for events never cancelled: no id is made. */
   postT(kind: number, target: number, arg: number): void {
     const b = Math.floor((this.t - this.base) * this.invW);
+    // The usual push of a dense year, written out and kept small so that it inlines into the caller:
+    // by value at the end of a later bucket of this year whose tail chunk has room (an empty bucket
+    // has tailE 0, a full tail chunk ends on a multiple of CHUNK). Everything else: postSlow.
+    if (b > this.cur && this.dense && b < this.nb) {
+      const e = this.tailE[b]!;
+      if ((e & CHUNK_MASK) !== 0) {
+        this.tailE[b] = e + 1;
+        this.storeValueT(e, kind, target, arg);
+        if (++this.bucketCount > this.bucketLimit) this.rebuildAll();
+        return;
+      }
+    }
+    this.postSlow(b, kind, target, arg);
+  }
+
+  /** postT's other cases; b is the event's bucket. */
+  private postSlow(b: number, kind: number, target: number, arg: number): void {
     // Without an id the event may be stored by value (no slot until its bucket becomes current, none
     // at all when that bucket is popped in place): in a dense year's buckets or beyond it in the top,
     // or appended to the chunk run. Sparse years keep slots (by value, the top cost 9 % at 10^5 in the
     // hold model: one more copy per event). In heap mode b = 0 = cur, so none of this applies.
     if (b > this.cur ? this.dense : this.chunkRun) {
-      // The usual push of a dense year, written out so that it inlines: a later bucket of this year
-      // whose tail chunk has room (an empty bucket has tailE 0, a full tail chunk ends on a multiple).
-      if (b > this.cur && b < this.nb) {
-        const e = this.tailE[b]!;
-        if ((e & (CHUNK - 1)) !== 0) {
-          this.tailE[b] = e + 1;
-          this.storeValueT(e, kind, target, arg);
-          if (++this.bucketCount > this.bucketLimit) this.rebuildAll();
-          return;
-        }
-      }
       if (this.postByValue(b, kind, target, arg)) return;
     }
     this.insertAt(b, kind, target, arg);
   }
 
-  /** postT's by-value cases (kept apart so that postT and insertAt stay small enough to inline). */
+  /** postSlow's by-value cases (kept apart so that insertAt stays small enough to inline there). */
   private postByValue(b: number, kind: number, target: number, arg: number): boolean {
     if (b > this.cur) {
       if (b >= this.nb) this.topValueT(kind, target, arg);

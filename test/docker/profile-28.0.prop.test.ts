@@ -57,7 +57,9 @@ describe('profile 28.0 invariants', () => {
         expect(members.sort()).toEqual(want.sort());
         expect(run('ipset list -t docker-ext-bridges-v4')).toContain('References: 2\n');
         nets.forEach((n, i) => {
-          n.containers.forEach((_, j) => run(`docker rm -f c${i}x${j}`));
+          n.containers.forEach((_, j) => {
+            run(`docker rm -f c${i}x${j}`);
+          });
           run(`docker network rm n${i}`);
         });
         expect(state()).toBe(fresh);
