@@ -823,43 +823,43 @@ export class EventQueue {
     }
   }
 
-  /** Empties bucket b into the (empty) bottom heap, dropping cancelled entries. */
+  /** Empties bucket b into the (empty) bottom, dropping cancelled entries. */
   private transfer(b: number): void {
     if (!this.dense) this.transferSlots(b);
-    else if (this.chunksSorted(b)) {
-      this.bucketCount -= this.bucketLength(b);
-      this.chunkRun = true;
-      this.crE = this.heads[b]! * CHUNK;
-      this.crEnd = this.crE; // chunkRunNext looks at the chunk on the first pop
-    } else this.transferChunks(b);
+    else {
+      const n = this.sortedBucketLength(b);
+      if (n < 0) this.transferChunks(b);
+      else {
+        // Popped in place: the run starts at the first chunk's first entry.
+        this.bucketCount -= n;
+        const c = this.heads[b]!;
+        const tail = this.tailE[b]!;
+        this.chunkRun = true;
+        this.crE = c * CHUNK;
+        this.crEnd = (tail - 1) >> CHUNK_SHIFT === c ? tail : c * CHUNK + CHUNK;
+      }
+    }
   }
 
-  /** Entries (live or cancelled) in dense bucket b. */
-  private bucketLength(b: number): number {
-    const end = this.tailE[b]!;
-    const last = (end - 1) >> CHUNK_SHIFT;
-    let n = 0;
-    for (let c = this.heads[b]!; c !== last; c = this.chunkNext[c]!) n += CHUNK;
-    return n + end - last * CHUNK;
-  }
-
-  /** Whether dense bucket b's entries are in (time, seq) order as they lie. */
-  private chunksSorted(b: number): boolean {
+  /** Entries in dense bucket b when they are in (time, seq) order as they lie, else -1. */
+  private sortedBucketLength(b: number): number {
     const tail = this.tailE[b]!;
     const last = (tail - 1) >> CHUNK_SHIFT;
     const f = this.chunkF;
     let pt = Number.NEGATIVE_INFINITY;
     let ps = -1;
+    let n = 0;
     for (let c = this.heads[b]!; ; c = this.chunkNext[c]!) {
       const end = c === last ? tail : c * CHUNK + CHUNK;
       for (let e = c * CHUNK; e < end; e++) {
         const t = f[2 * e]!;
         const q = f[2 * e + 1]!;
-        if (t < pt || (t === pt && q < ps)) return false;
+        if (t < pt || (t === pt && q < ps)) return -1;
         pt = t;
         ps = q;
       }
-      if (c === last) return true;
+      n += end - c * CHUNK;
+      if (c === last) return n;
     }
   }
 
