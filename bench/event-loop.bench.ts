@@ -4,7 +4,9 @@
 // published constants, printed beside ours as references (they are not re-measured here).
 //
 //   netsim         the handler reschedules with `sim.post` (fire and forget, as frame deliveries are);
-//   netsim/after   with `sim.after`, which also makes a cancellable event id (timers).
+//   netsim/after   with `sim.after`, which also makes a cancellable event id (timers), here discarded;
+//   netsim/afterInto  with `sim.afterInto`, which stores the id in a timer table (a Float64Array indexed
+//                  by target), as a timer owner keeps it to cancel with `cancelFrom` (TCP, reassembly).
 import { Simulator } from '../src/core/simulator.js';
 import { type CaseFactory, defineSuite } from './harness/suite.js';
 
@@ -16,21 +18,26 @@ import { type CaseFactory, defineSuite } from './harness/suite.js';
 const MEAN_DELAY_NS = 100;
 const EVENTS_PER_CALL = 1000;
 
-function loopCase(n: number, withId: boolean): CaseFactory {
+type Schedule = 'post' | 'after' | 'afterInto';
+
+function loopCase(n: number, how: Schedule): CaseFactory {
   return () => {
     const sim = new Simulator({ seed: 'event-loop.bench', eventBudget: Number.MAX_SAFE_INTEGER });
     const rng = sim.rng.stream('delays');
+    const timers = new Float64Array(n).fill(-1);
     let kind = 0;
-    kind = sim.registerKind(
-      'hold',
-      withId
-        ? (target, arg) => {
-            sim.after(rng.exponentialNs(MEAN_DELAY_NS), kind, target, arg);
-          }
-        : (target, arg) => {
-            sim.post(rng.exponentialNs(MEAN_DELAY_NS), kind, target, arg);
-          },
-    );
+    const handlers: Record<Schedule, (target: number, arg: number) => void> = {
+      post: (target, arg) => {
+        sim.post(rng.exponentialNs(MEAN_DELAY_NS), kind, target, arg);
+      },
+      after: (target, arg) => {
+        sim.after(rng.exponentialNs(MEAN_DELAY_NS), kind, target, arg);
+      },
+      afterInto: (target, arg) => {
+        sim.afterInto(rng.exponentialNs(MEAN_DELAY_NS), kind, target, arg, timers, target);
+      },
+    };
+    kind = sim.registerKind('hold', handlers[how]);
     for (let i = 0; i < n; i++) sim.at(rng.exponentialNs(MEAN_DELAY_NS), kind, i, 0);
     // Run two generations untimed: the pending set starts as N draws from time 0, not the hold model's
     // steady state (and the queue's first calendar year was sized while it was being filled).
@@ -51,7 +58,11 @@ const NS3 = { 'n=1e3': 5.5e6, 'n=1e5': 2.9e6, 'n=1e6': 2.3e6 } as const;
 function group(label: keyof typeof NS3, n: number) {
   return {
     name: label,
-    cases: { netsim: loopCase(n, false), 'netsim/after': loopCase(n, true) },
+    cases: {
+      netsim: loopCase(n, 'post'),
+      'netsim/after': loopCase(n, 'after'),
+      'netsim/afterInto': loopCase(n, 'afterInto'),
+    },
     references: { 'ns-3 best scheduler': NS3[label], 'target (2× ns-3)': 2 * NS3[label] },
   };
 }

@@ -249,6 +249,16 @@ export class EventQueue {
     return this.rowI[4 * slot + 3]! * SLOT_SPACE + slot;
   }
 
+  /**
+   * `pushT` that stores the id at ids[index] instead of returning it. An id is past 2^31 once its
+   * slot has been reused, and V8 boxes such a number into a fresh heap object whenever it is returned
+   * from (or passed to) a call it does not inline; written into a Float64Array, it never is.
+   */
+  pushTInto(kind: number, target: number, arg: number, ids: Float64Array, index: number): void {
+    const slot = this.insertAt(Math.floor((this.t - this.base) * this.invW), kind, target, arg);
+    ids[index] = this.rowI[4 * slot + 3]! * SLOT_SPACE + slot;
+  }
+
   /** `push` at the time held in `t`, for events never cancelled: no id is made. */
   postT(kind: number, target: number, arg: number): void {
     const b = Math.floor((this.t - this.base) * this.invW);
@@ -373,6 +383,20 @@ export class EventQueue {
 
   /** Cancels a pending event; false if it already ran, was cancelled, or the id is unknown. */
   cancel(id: number): boolean {
+    return this.cancelId(id);
+  }
+
+  /**
+   * Cancels the event whose id is stored at ids[index] (as `pushTInto` leaves it; a negative entry
+   * means none) and sets the entry to -1; false if there was none or it already ran or was cancelled.
+   */
+  cancelFrom(ids: Float64Array, index: number): boolean {
+    const id = ids[index]!;
+    ids[index] = -1;
+    return this.cancelId(id);
+  }
+
+  private cancelId(id: number): boolean {
     if (!(id >= 0)) return false;
     const slot = id % SLOT_SPACE;
     const gen = (id - slot) / SLOT_SPACE;

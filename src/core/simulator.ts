@@ -134,28 +134,63 @@ export class Simulator {
 
   /** Schedules an event at absolute time `timeNs` (integer ns, >= now); returns an id for cancel(). */
   at(timeNs: number, kind: number, target: number, arg: number): number {
-    if (!(timeNs >= this.clock && timeNs <= MAX_TIME_NS) || Math.floor(timeNs) !== timeNs)
-      this.badTime(timeNs);
-    if (!(kind >= 0 && kind < this.kindCount) || (target | 0) !== target || (arg | 0) !== arg) {
-      this.badEvent(kind, target, arg);
-    }
-    if (this.laneLen !== 0 && timeNs === this.clock) this.flushLane();
     const q = this.queue;
     q.t = timeNs;
+    this.checkQueued(kind, target, arg);
     return q.pushT(kind, target, arg);
   }
 
   /** Schedules an event `delayNs` (integer ns, >= 0) from now. */
   after(delayNs: number, kind: number, target: number, arg: number): number {
-    const t = this.clock + delayNs;
-    if (!(delayNs >= 0 && t <= MAX_TIME_NS) || Math.floor(delayNs) !== delayNs) this.badTime(t);
+    const q = this.queue;
+    q.t = this.clock + delayNs;
+    this.checkQueued(kind, target, arg);
+    return q.pushT(kind, target, arg);
+  }
+
+  /**
+   * `at`, storing the event's id at ids[index] instead of returning it: for timer tables kept in a
+   * Float64Array (one entry per timer, -1 when none is armed). An id is past 2^31 once its queue slot
+   * has been reused, and a number like that returned from a call V8 does not inline is a fresh heap
+   * object; written into the table, it never is. Pair with `cancelFrom`.
+   */
+  atInto(timeNs: number, kind: number, target: number, arg: number, ids: Float64Array, index: number): void {
+    const q = this.queue;
+    q.t = timeNs;
+    this.checkQueued(kind, target, arg);
+    q.pushTInto(kind, target, arg, ids, index);
+  }
+
+  /** `after`, storing the event's id at ids[index] instead of returning it (see `atInto`). */
+  afterInto(
+    delayNs: number,
+    kind: number,
+    target: number,
+    arg: number,
+    ids: Float64Array,
+    index: number,
+  ): void {
+    const q = this.queue;
+    q.t = this.clock + delayNs;
+    this.checkQueued(kind, target, arg);
+    q.pushTInto(kind, target, arg, ids, index);
+  }
+
+  /**
+   * Checks an event about to be pushed at the time in the queue's `t` register (the time is never
+   * passed as an argument: past 2^30 ns it would be boxed). At the current instant the lane moves into
+   * the queue first, so the event sorts after the frames posted before it.
+   */
+  private checkQueued(kind: number, target: number, arg: number): void {
+    const t = this.queue.t;
+    if (!(t >= this.clock && t <= MAX_TIME_NS) || Math.floor(t) !== t) this.badTime(t);
     if (!(kind >= 0 && kind < this.kindCount) || (target | 0) !== target || (arg | 0) !== arg) {
       this.badEvent(kind, target, arg);
     }
-    if (this.laneLen !== 0 && delayNs === 0) this.flushLane();
-    const q = this.queue;
-    q.t = t;
-    return q.pushT(kind, target, arg);
+    if (this.laneLen !== 0 && t === this.clock) {
+      this.flushLane();
+      this.queue.t = t;
+    }
   }
 
   /**
@@ -247,6 +282,14 @@ export class Simulator {
   /** Cancels a scheduled event; false when it already ran or was cancelled. */
   cancel(id: number): boolean {
     return this.queue.cancel(id);
+  }
+
+  /**
+   * Cancels the event whose id `atInto`/`afterInto` stored at ids[index], and sets the entry to -1;
+   * false when the entry holds none (negative) or the event already ran or was cancelled.
+   */
+  cancelFrom(ids: Float64Array, index: number): boolean {
+    return this.queue.cancelFrom(ids, index);
   }
 
   /** Asks the current run to return (reason 'stopped') before dispatching another event. */

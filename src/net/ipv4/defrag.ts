@@ -211,7 +211,7 @@ export class Defrag {
 
   private armTimer(r: number): void {
     const arg = r + this.qGen[r]! * 1048576;
-    this.qTimer[r] = this.world.sim.after(this.timeoutNs, this.kinds.expire, this.slot, arg);
+    this.world.sim.afterInto(this.timeoutNs, this.kinds.expire, this.slot, arg, this.qTimer, r);
   }
 
   // ---- ip_frag_queue -----------------------------------------------------------------------------
@@ -418,7 +418,7 @@ export class Defrag {
       this.nFree.push(n);
       n = next;
     }
-    this.world.sim.cancel(this.qTimer[q]!);
+    this.world.sim.cancelFrom(this.qTimer, q);
     this.armTimer(q);
     this.qFlags[q] = 0;
     this.qLen[q] = 0;
@@ -443,7 +443,7 @@ export class Defrag {
       this.nFree.push(n);
       n = next;
     }
-    w.sim.cancel(this.qTimer[q]!);
+    w.sim.cancelFrom(this.qTimer, q);
     this.unlink(q);
   }
 

@@ -909,9 +909,8 @@ export class TcpTable {
     }
     const slot = c.idx * 2 + TIMER_RTX;
     this.cancelTimer(slot);
-    const at = this.world.sim.now + delay;
-    this.rtxDeadline[c.idx] = at;
-    this.timerEv[slot] = this.world.sim.at(at, this.timerKind, this.ns.id, slot);
+    this.rtxDeadline[c.idx] = this.world.sim.now + delay;
+    this.world.sim.afterInto(delay, this.timerKind, this.ns.id, slot, this.timerEv, slot);
   }
 
   private stopRtx(c: TcpConn): void {
@@ -922,15 +921,11 @@ export class TcpTable {
   private armDelack(c: TcpConn): void {
     const slot = c.idx * 2 + TIMER_DELACK;
     this.cancelTimer(slot);
-    this.timerEv[slot] = this.world.sim.after(TCP_DELACK_NS, this.timerKind, this.ns.id, slot);
+    this.world.sim.afterInto(TCP_DELACK_NS, this.timerKind, this.ns.id, slot, this.timerEv, slot);
   }
 
   private cancelTimer(slot: number): void {
-    const ev = this.timerEv[slot]!;
-    if (ev >= 0) {
-      this.world.sim.cancel(ev);
-      this.timerEv[slot] = -1;
-    }
+    this.world.sim.cancelFrom(this.timerEv, slot);
   }
 
   /** A timer fired: `type` is TIMER_RTX or TIMER_DELACK (re-armed and stopped timers were cancelled). */
