@@ -56,7 +56,24 @@ function runSingleShot(
 
 export async function runCase(spec: SuiteSpec, id: string, quick: boolean): Promise<void> {
   const { group, name, factory } = findCase(spec, id);
-  const { fn, opsPerCall, runs } = factory({ quick });
+  const setup = factory({ quick });
+  if ('external' in setup) {
+    const r = setup.external();
+    const result: CaseResult = {
+      group: group.name,
+      case: name,
+      ...r,
+      opsPerCall: 1,
+      heapBefore: 0,
+      heapAfter: 0,
+      allocBytesPerOp: 0,
+      allocWindowHadGc: false,
+      external: true,
+    };
+    process.stdout.write(`\n${RESULT_PREFIX}${JSON.stringify(result)}\n`);
+    return;
+  }
+  const { fn, opsPerCall, runs } = setup;
   fullGc();
   const heapBefore = memoryInUse();
   if (runs !== undefined) {

@@ -85,9 +85,11 @@ export function formatReport(spec: SuiteSpec, report: SuiteReport): string {
     for (const c of report.cases.filter((x) => x.group === g.name)) {
       const ratio = base === undefined ? '' : `${(c.opsPerSec / base.opsPerSec).toFixed(2)}×`;
       const alloc =
-        c.singleShot === true
-          ? `${c.allocBytesPerOp.toFixed(0)} kept`
-          : `${c.allocWindowHadGc ? '≥' : ''}${c.allocBytesPerOp.toFixed(2)}`;
+        c.external === true
+          ? 'external'
+          : c.singleShot === true
+            ? `${c.allocBytesPerOp.toFixed(0)} kept`
+            : `${c.allocWindowHadGc ? '≥' : ''}${c.allocBytesPerOp.toFixed(2)}`;
       rows.push([
         g.name,
         c.case + (c.case === g.baseline ? ' (baseline)' : ''),
@@ -96,7 +98,7 @@ export function formatReport(spec: SuiteSpec, report: SuiteReport): string {
         String(c.samples),
         ratio,
         alloc,
-        (c.heapAfter / 1048576).toFixed(1),
+        c.external === true ? '' : (c.heapAfter / 1048576).toFixed(1),
       ]);
     }
     for (const [name, ref] of Object.entries(g.references ?? {})) {

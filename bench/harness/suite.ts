@@ -33,7 +33,20 @@ export interface CaseSetup {
   runs?: number;
 }
 
-export type CaseFactory = (ctx: CaseContext) => CaseSetup;
+/** A rate measured by another program that times itself (ns-3's bench-scheduler): nothing is timed here. */
+export interface ExternalRate {
+  opsPerSec: number;
+  /** Relative margin of error, in percent (0 when the program reports no spread). */
+  rmePct: number;
+  samples: number;
+}
+
+/** A case whose figure comes from another program, run in the case's own process like any case. */
+export interface ExternalSetup {
+  external: () => ExternalRate;
+}
+
+export type CaseFactory = (ctx: CaseContext) => CaseSetup | ExternalSetup;
 
 export interface BenchGroup {
   /** Short label shown in the table, e.g. `n=1e5`. */
@@ -77,6 +90,8 @@ export interface CaseResult {
   allocWindowHadGc: boolean;
   /** Single-shot case (CaseSetup.runs): allocBytesPerOp is retained bytes per op, not garbage. */
   singleShot?: boolean;
+  /** Measured by another program (ExternalSetup): no heap or allocation figures. */
+  external?: boolean;
 }
 
 export const RESULT_PREFIX = '@@bench-result ';
