@@ -42,18 +42,6 @@ const SEED_A = 0x6a09e667; // arbitrary distinct seeds (first words of SHA-256's
 const SEED_B = 0xbb67ae85;
 const TWO32 = 4294967296;
 
-/** The largest double below 0.5. */
-const HALF_BELOW = 0.49999999999999994;
-
-/**
- * Math.round(x) for x >= 0, as a floor: adding the largest double below 0.5 (not 0.5 itself, which
- * would round 0.49999999999999994 up, and odd integers past 2^52 to the next even one) never
- * carries a value below k + 0.5 up to k + 1, and always carries k + 0.5 there.
- */
-export function roundHalfUp(x: number): number {
-  return Math.floor(x + HALF_BELOW);
-}
-
 export class Rng {
   // xoshiro128** state s0..s3; never all zero (SplitMix32 expansion makes that practically impossible
   // and the constructor guards it anyway). An Int32Array, not four fields: a field holds a small
@@ -198,18 +186,6 @@ export class Rng {
       if (u < ZIG_K[i]!) return mean * u * ZIG_X[i]!;
       if (this.exponentialSlow(i, u)) return mean * this.slowDraw;
     }
-  }
-
-  /**
-   * An exponentially distributed delay in whole nanoseconds (simulated times are integers): the
-   * `exponential(meanNs)` draw rounded to the nearest integer, halves up, exactly as Math.round does
-   * for these non-negative values (ns-3's NanoSeconds(double) rounds too). Written as a floor because
-   * Math.round on the event loop's hot path measured ~20 % of the whole loop at 10^3 pending events.
-   */
-  exponentialNs(meanNs: number): number {
-    // roundHalfUp written out, with its constant as a literal: this sits in the event loop's inlining
-    // budget, where a call and a module-constant load cost bytes.
-    return Math.floor(this.exponential(meanNs) + 0.49999999999999994);
   }
 
   /**
