@@ -48,11 +48,15 @@
 //   entries outnumber live ones. Degenerate inputs (all events at one instant) fall back to the heap,
 //   which stays O(log n) and FIFO-correct.
 //
-// Measured ours / flatqueue (bench/queue.bench.ts, hold model, mean delay 1 ms; sparse years): before
-// the dense years, 2026-11-23 quiet box 0.99–1.01× / 1.44–1.53× / 1.80–1.93× at N = 1e3 / 1e5 / 1e6;
-// the same day at load ~1.5, interleaved with the tree before them: 0.90× / 1.29–1.60× / 2.23× against
-// 0.93× / 1.41–1.45× for that tree (the target ≥ 1 at 1e3 is not met by either). ns-3's workload
-// (mean 100 ns, dense at 1e5 and 1e6) through the whole event loop: bench/README.md, "Event core".
+// Measured ours / flatqueue (bench/queue.bench.ts, hold model, mean delay 1 ms; sparse years), quiet
+// box, same run: 0.93× / 1.71× / 1.98× at N = 1e3 / 1e5 / 1e6 (2026-11-23, session 4; the target ≥ 1
+// at 1e3 is not met, see bench/README.md for what was tried). ns-3's workload (mean 100 ns, dense at
+// every N) through the whole event loop, against ns-3 measured in the same run: bench/README.md.
+//
+// The two operations of a dense year's steady state are written out where the caller can inline them:
+// `postT` appends by value to a later bucket's tail chunk when it has room, and `popDueInto` takes the
+// chunk run's next by-value entry from a cached cursor (crE up to crEnd). Everything else goes through
+// `postSlow` and `popSlow` (ns-3's workload, queue alone: +15–20 % at 10^3, +13–18 % at 10^5 and 10^6).
 //
 // Cancellation is lazy: `cancel` marks the slot dead and popping skips it. An event id is
 // gen·2^26 + slot, where gen is the slot's generation (bumped when the slot is freed), so a stale id
