@@ -49,8 +49,8 @@
 //   which stays O(log n) and FIFO-correct.
 //
 // Measured ours / flatqueue (bench/queue.bench.ts, hold model, mean delay 1 ms; sparse years), quiet
-// box, same run: 0.93× / 1.71× / 1.98× at N = 1e3 / 1e5 / 1e6 (2026-11-23, session 4; the target ≥ 1
-// at 1e3 is not met, see bench/README.md for what was tried). ns-3's workload (mean 100 ns, dense at
+// box, same run: 0.93× / 1.71× / 1.98× at N = 1e3 / 1e5 / 1e6 on Node 20, 1.15× / 1.63× / 2.38× on
+// Node 22 (2026-11-23, session 4; the target ≥ 1 at 1e3 is met on 22, not on 20: bench/README.md). ns-3's workload (mean 100 ns, dense at
 // every N) through the whole event loop, against ns-3 measured in the same run: bench/README.md.
 //
 // The two operations of a dense year's steady state are written out where the caller can inline them:
