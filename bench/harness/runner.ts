@@ -80,6 +80,7 @@ export function formatReport(spec: SuiteSpec, report: SuiteReport): string {
   const rows: string[][] = [
     ['group', 'case', `${unit}/s`, '±%', 'samples', 'ratio', 'alloc B/op', 'heap MB'],
   ];
+  const refLines: string[] = [];
   for (const g of spec.groups) {
     const base = report.cases.find((c) => c.group === g.name && c.case === g.baseline);
     for (const c of report.cases.filter((x) => x.group === g.name)) {
@@ -104,11 +105,15 @@ export function formatReport(spec: SuiteSpec, report: SuiteReport): string {
     for (const [name, ref] of Object.entries(g.references ?? {})) {
       const measured = report.cases.filter((x) => x.group === g.name && x.case !== g.baseline);
       const vs = measured.map((m) => `${m.case} ${(m.opsPerSec / ref).toFixed(2)}×`).join(', ');
-      rows.push([g.name, `ref: ${name}`, fmtOps(ref), '', '', vs, '', '']);
+      rows.push([g.name, `ref: ${name}`, fmtOps(ref), '', '', '', '', '']);
+      // Below the table, not in its ratio column: one long cell would widen every row.
+      if (vs !== '') refLines.push(`  ${g.name} against ${name}: ${vs}`);
     }
   }
   for (const f of report.failures) rows.push(['FAILED', f.id, '', '', '', '', '', '']);
-  return `${spec.name}${report.quick ? ' (quick)' : ''} — ratio = case / baseline in this run\n${pad(rows)}`;
+  const refs =
+    refLines.length > 0 ? `\nref: published figures, not measured here\n${refLines.join('\n')}` : '';
+  return `${spec.name}${report.quick ? ' (quick)' : ''} — ratio = case / baseline in this run\n${pad(rows)}${refs}`;
 }
 
 /** Runs every case of every suite, one process each; prints tables and writes JSON. */
