@@ -463,6 +463,7 @@ export class EventQueue {
   popDueInto(out: EventRecord): boolean {
     // The chunk run's next entry, when it is known to be there and is by value: the usual pop in a
     // dense year (events posted without an id), kept small enough for V8 to inline into a run loop.
+    // Taking the entry is written out again in chunkRunPop: a shared helper measured 0.87–0.96× here.
     if (this.chunkRun) {
       const e = this.crE;
       if (e < this.crEnd) {
